@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class ContingencyConfig(AppConfig):
+    name = "contingency"
+    verbose_name = "SoLR contingency"
+
+    def ready(self) -> None:
+        from portal.audit_hooks import track
+
+        from .models import Device
+
+        track(Device)

@@ -1,0 +1,73 @@
+from django.contrib import admin
+
+from .models import AuditChainHead, AuditRecord, Office, Party, SRPArrangement, UserID, UserRole
+
+
+class UserRoleInline(admin.TabularInline):
+    model = UserRole
+    extra = 1
+
+
+class UserIDInline(admin.TabularInline):
+    model = UserID
+    extra = 0
+    fields = ("eui", "status", "endpoint_url")
+    show_change_link = True
+
+
+@admin.register(Party)
+class PartyAdmin(admin.ModelAdmin):
+    list_display = ("name", "short_name", "kind", "licence_status", "licence_revoked_at")
+    list_filter = ("kind", "licence_status")
+    search_fields = ("name", "short_name")
+    inlines = [UserIDInline]
+
+
+@admin.register(UserID)
+class UserIDAdmin(admin.ModelAdmin):
+    list_display = ("eui", "party", "roles_display", "status")
+    list_filter = ("status", "party__kind", "roles__role")
+    search_fields = ("eui", "party__name")
+    inlines = [UserRoleInline]
+
+    @admin.display(description="roles")
+    def roles_display(self, obj):
+        return ", ".join(obj.role_codes)
+
+
+@admin.register(SRPArrangement)
+class SRPArrangementAdmin(admin.ModelAdmin):
+    list_display = ("srp", "supplier", "valid_from", "valid_to")
+
+
+@admin.register(Office)
+class OfficeAdmin(admin.ModelAdmin):
+    list_display = ("person", "kind", "party", "status")
+    list_filter = ("kind", "status", "party")
+    search_fields = ("person__username", "party__name")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Append-only data: the admin may look, never add, change or delete."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditRecord)
+class AuditRecordAdmin(ReadOnlyAdmin):
+    list_display = ("id", "seq", "created_at", "actor", "action", "subject_type", "subject_repr")
+    list_filter = ("action", "subject_type")
+    search_fields = ("actor", "subject_id", "subject_repr", "context")
+    date_hierarchy = "created_at"
+
+
+@admin.register(AuditChainHead)
+class AuditChainHeadAdmin(ReadOnlyAdmin):
+    list_display = ("last_seq", "last_record_id", "last_hash", "updated_at")
