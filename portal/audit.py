@@ -210,16 +210,16 @@ def verify() -> VerifyResult:
     unsealed = AuditRecord.objects.filter(seq__isnull=True).count()
     previous, expected_seq, checked = GENESIS, 1, 0
     for record in AuditRecord.objects.filter(seq__isnull=False).order_by("seq").iterator(chunk_size=2000):
-        def broken(reason: str, rec=record) -> VerifyResult:
-            return VerifyResult(False, checked, unsealed, rec.pk, rec.seq, reason)
-
+        problem = None
         if record.seq != expected_seq:
-            return broken(f"expected seq {expected_seq} here: record(s) before it were deleted or it was moved")
-        if _entry_hash(record) != record.entry_hash:
-            return broken("its content does not match its hash: the record was edited")
-        if not hmac.compare_digest(_link(key, previous, record.seq, record.pk, record.entry_hash),
-                                   record.chain_hash):
-            return broken("its chain link does not verify: the record was inserted, moved or re-hashed")
+            problem = f"expected seq {expected_seq} here: record(s) before it were deleted or it was moved"
+        elif _entry_hash(record) != record.entry_hash:
+            problem = "its content does not match its hash: the record was edited"
+        elif not hmac.compare_digest(_link(key, previous, record.seq, record.pk, record.entry_hash),
+                                     record.chain_hash):
+            problem = "its chain link does not verify: the record was inserted, moved or re-hashed"
+        if problem:
+            return VerifyResult(False, checked, unsealed, record.pk, record.seq, problem)
         previous, expected_seq, checked = record.chain_hash, expected_seq + 1, checked + 1
     last_seq = head.last_seq if head else 0
     if checked != last_seq or (head and not hmac.compare_digest(previous, head.last_hash)):

@@ -261,3 +261,6 @@ class AuditChainHead(models.Model):
     last_record_id = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
     updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"audit chain head: seq {self.last_seq}"
