@@ -26,8 +26,11 @@ def make_chain(n=6):
 
 
 def raw(sql, params=()):
-    # A tamperer with database access bypasses the model (which refuses updates and deletes).
+    """A tamperer with full database rights: bypasses the model and, on PostgreSQL, drops the
+    append-only trigger first (the chain must still catch what they do)."""
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE portal_auditrecord DISABLE TRIGGER portal_audit_append_only")
         cursor.execute(sql, params)
 
 
@@ -156,3 +159,18 @@ def test_the_admin_shows_the_audit_log_read_only(client, django_user_model):
     assert client.get("/admin/portal/auditrecord/add/").status_code == 403
     assert client.post(f"/admin/portal/auditrecord/{record.pk}/delete/", {"post": "yes"}).status_code == 403
     assert AuditRecord.objects.filter(pk=record.pk).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the append-only trigger is PostgreSQL's")
+def test_postgresql_itself_refuses_updates_and_deletes():
+    from django.db import DatabaseError, transaction
+
+    record = make_chain(2)[0]
+    for sql in ("UPDATE portal_auditrecord SET actor = 'mallory' WHERE id = %s",
+                "UPDATE portal_auditrecord SET seq = NULL WHERE id = %s",
+                "DELETE FROM portal_auditrecord WHERE id = %s"):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as c:
+            c.execute(sql, [record.pk])
+    record.refresh_from_db()
+    assert record.actor != "mallory" and record.seq is not None
+    assert audit.verify().ok
