@@ -1,0 +1,224 @@
+"""The demo world: the registry (portal.demo), N meters per demo Supplier, and DIR/manifest.json.
+
+``seed_demo(out_dir, meters=N)`` is idempotent: a second run with the same arguments creates nothing
+and writes the same manifest and the same devices CSV. Meters are deterministic: meter number ``c``
+(0-based) of demo Supplier ``s`` always has the same EUI, MPxN and attributes, whatever N is, so a
+larger N adds meters and a smaller N removes none.
+
+The manifest is documented field by field in docs/manifest.md. Scripts outside the project read it:
+keep the names stable, add rather than rename.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+from tqdm import tqdm
+
+from portal import audit
+from portal import demo as registry
+from portal.models import UserID, solr_role_code
+
+from .device_import import COLUMNS
+from .models import Device, DeviceType, EsmeVariant, Generation, PaymentMode, SmiStatus
+
+MANIFEST_VERSION = 1
+DEFAULT_METERS = 200
+DEVICES_CSV = "devices.csv"
+BATCH_SIZE = 5000
+
+# MPAN core check digit (DCUSA Schedule 8 / MRA): weights for the first 12 digits.
+_MPAN_PRIMES = (3, 5, 7, 13, 17, 19, 23, 29, 31, 37, 41, 43)
+_VARIANTS = (EsmeVariant.SINGLE,) * 5 + (EsmeVariant.TWIN, EsmeVariant.POLYPHASE)
+
+
+@dataclass(frozen=True)
+class DemoMeter:
+    eui: str
+    device_type: str
+    esme_variant: str
+    generation: str
+    smi_status: str
+    payment_mode: str
+    registered_supplier: str  # the User ID's EUI
+    mpxn: str
+
+    def csv_row(self) -> tuple[str, ...]:
+        return tuple(getattr(self, column) for column in COLUMNS)
+
+
+def meter_eui(supplier_index: int, counter: int) -> str:
+    """00-DB-12-<supplier>-<counter, 32 bits>: the demo meters' EUI-64s."""
+    c = counter
+    return f"00-DB-12-{supplier_index:02X}-{c >> 24 & 0xFF:02X}-{c >> 16 & 0xFF:02X}-{c >> 8 & 0xFF:02X}-{c & 0xFF:02X}"
+
+
+def mpan(supplier_index: int, counter: int) -> str:
+    """A 13-digit MPAN core: distributor id, 10-digit unique number, check digit."""
+    first12 = f"{10 + counter % 14:02d}{supplier_index % 10}{counter:09d}"
+    check = sum(int(d) * p for d, p in zip(first12, _MPAN_PRIMES, strict=True)) % 11 % 10
+    return f"{first12}{check}"
+
+
+def mprn(supplier_index: int, counter: int) -> str:
+    """A 10-digit MPRN."""
+    return f"{supplier_index % 9 + 1}{counter:09d}"
+
+
+def demo_meter(supplier: registry.DemoSupplier, counter: int) -> DemoMeter:
+    """Meter ``counter`` of ``supplier``. The pairwise coprime moduli 5, 4, 7, 9 and 47 mix the
+    attributes independently: 40% GSME, 25% SMETS1, ESMEs 5:1:1 single/twin/polyphase, 1 in 9 on
+    credit (the rest prepayment), 2 in 47 not commissioned (installed or suspended)."""
+    c = counter
+    gas = c % 5 >= 3
+    status = {45: SmiStatus.INSTALLED_NOT_COMMISSIONED, 46: SmiStatus.SUSPENDED}.get(c % 47, SmiStatus.COMMISSIONED)
+    return DemoMeter(
+        eui=meter_eui(supplier.index, c),
+        device_type=DeviceType.GSME if gas else DeviceType.ESME,
+        esme_variant="" if gas else _VARIANTS[c % 7],
+        generation=Generation.SMETS1 if c % 4 == 3 else Generation.SMETS2,
+        smi_status=status,
+        payment_mode=PaymentMode.CREDIT if c % 9 == 8 else PaymentMode.PREPAYMENT,
+        registered_supplier=supplier.gas_supplier_eui if gas else supplier.import_supplier_eui,
+        mpxn=mprn(supplier.index, c) if gas else mpan(supplier.index, c),
+    )
+
+
+def demo_meters(supplier: registry.DemoSupplier, count: int) -> Iterator[DemoMeter]:
+    for counter in range(count):
+        yield demo_meter(supplier, counter)
+
+
+def _seed_meters(supplier: registry.DemoSupplier, count: int, bar: tqdm) -> int:
+    """Create the supplier's first ``count`` demo meters that are missing. Returns how many were created."""
+    prefix = meter_eui(supplier.index, 0)[:12]  # "00-DB-12-0s-"
+    existing = set(Device.objects.filter(eui__startswith=prefix).values_list("eui", flat=True))
+    uid_pk = dict(UserID.objects.filter(eui__in=[supplier.import_supplier_eui, supplier.gas_supplier_eui])
+                  .values_list("eui", "pk"))
+    created = 0
+    batch: list[Device] = []
+
+    def flush() -> None:
+        nonlocal created
+        Device.objects.bulk_create(batch)
+        created += len(batch)
+        batch.clear()
+
+    for meter in demo_meters(supplier, count):
+        bar.update(1)
+        if meter.eui in existing:
+            continue
+        batch.append(Device(
+            eui=meter.eui, device_type=meter.device_type, esme_variant=meter.esme_variant,
+            generation=meter.generation, smi_status=meter.smi_status, payment_mode=meter.payment_mode,
+            registered_supplier_id=uid_pk[meter.registered_supplier], mpxn=meter.mpxn,
+        ))
+        if len(batch) >= BATCH_SIZE:
+            flush()
+    if batch:
+        flush()
+    if created:
+        audit.write(
+            "device.seed", subject_type=Device._meta.label, subject_id=supplier.short_name,
+            subject_repr=f"demo meters of {supplier.name}",
+            after={"supplier": supplier.name, "created": created, "meters": count,
+                   "first_eui": meter_eui(supplier.index, 0), "last_eui": meter_eui(supplier.index, count - 1)},
+        )
+    return created
+
+
+def _write_atomically(path: Path, write, mode: int = 0o644) -> None:
+    """Write through a temporary file in the same folder, then rename: readers never see half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
+            write(handle)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_devices_csv(path: Path, meters: int) -> int:
+    """Every demo meter, in the import_devices format, streamed. Returns the number of rows."""
+    rows = 0
+
+    def write(handle) -> None:
+        nonlocal rows
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for supplier in registry.SUPPLIERS:
+            for meter in demo_meters(supplier, meters):
+                writer.writerow(meter.csv_row())
+                rows += 1
+
+    _write_atomically(path, write)
+    return rows
+
+
+# --- extension point -------------------------------------------------------------------------
+# Later issues add sections to the manifest (keys, certificates, events). Add each as a function
+# ``(out_dir: Path) -> object`` here; seed_demo calls them in order, after the registry and the
+# meters exist, inside the same transaction, and stores the result under the key.
+# Planned: "certificates": pki.demo.seed_certificates(out_dir)  (see docs/manifest.md).
+def _extensions() -> list[tuple[str, object]]:
+    return []
+
+
+@dataclass
+class SeedResult:
+    manifest_path: Path
+    manifest: dict
+    meters_created: int
+
+
+def seed_demo(out_dir: str | Path, meters: int = DEFAULT_METERS, *, progress: bool = False) -> SeedResult:
+    """Create the demo world (what is missing) and write ``out_dir/manifest.json`` and ``out_dir/devices.csv``."""
+    if meters < 0:
+        raise ValueError("the number of meters cannot be negative")
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    created = 0
+    extra: dict[str, object] = {}
+    with audit.acting_as("system:seed_demo"), transaction.atomic():
+        registry.seed_registry()
+        bar = tqdm(total=meters * len(registry.SUPPLIERS), desc="demo meters", unit=" meters",
+                   disable=not progress, leave=False)
+        with bar:
+            for supplier in registry.SUPPLIERS:
+                created += _seed_meters(supplier, meters, bar)
+        for key, build in _extensions():
+            extra[key] = build(out)
+
+    csv_path = out / DEVICES_CSV
+    rows = write_devices_csv(csv_path, meters)
+    manifest = {
+        "version": MANIFEST_VERSION,
+        "solr_role_code": solr_role_code(),
+        **registry.registry_manifest(),
+        "devices_csv": str(csv_path),
+        "devices": {
+            "per_supplier": meters,
+            "total": rows,
+            "eui_pattern": "00-DB-12-SS-CC-CC-CC-CC (SS: supplier index, CC: meter counter)",
+            "by_supplier": [
+                {"supplier": s.name, "index": s.index, "first_eui": meter_eui(s.index, 0) if meters else None,
+                 "last_eui": meter_eui(s.index, meters - 1) if meters else None}
+                for s in registry.SUPPLIERS
+            ],
+        },
+        **extra,
+    }
+    manifest_path = out / "manifest.json"
+    # The manifest holds the demo passwords: readable by its owner only.
+    _write_atomically(manifest_path,
+                      lambda h: h.write(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"), mode=0o600)
+    return SeedResult(manifest_path, manifest, created)

@@ -1,0 +1,365 @@
+"""Import meters into the Smart Metering Inventory from a CSV file (docs/device-import.md).
+
+All or nothing: every row is checked first, with in-memory lookups (User IDs, the EUIs already
+registered), and every problem is reported with its line number. Only a file without a single
+problem is written, in batches inside one transaction, followed by one ``device.import`` audit
+record (bulk writes bypass the per-row audit signals).
+
+The consistency rules of a meter record are ``contingency.device_rules``, the same ones the model
+applies on save; this module only parses the text and looks things up.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from tqdm import tqdm
+
+from portal import audit
+from portal.eui import InvalidEUI64, parse_eui64
+from portal.models import UserID
+
+from .device_rules import device_problems, supplier_role_problem
+from .models import Device, DeviceType, EsmeVariant, Generation, PaymentMode, SmiStatus
+
+# The columns of the file, in the order seed_demo writes them. A file may order them differently.
+COLUMNS = ("eui", "device_type", "esme_variant", "generation", "smi_status", "payment_mode",
+           "registered_supplier", "mpxn")
+REQUIRED = frozenset({"eui", "device_type", "generation", "smi_status", "registered_supplier"})
+UPDATE_FIELDS = ("device_type", "esme_variant", "generation", "smi_status", "payment_mode",
+                 "registered_supplier", "mpxn", "updated_at")
+
+DEFAULT_MAX_ERRORS = 50
+DEFAULT_BATCH_SIZE = 2000
+_LOOKUP_CHUNK = 900  # stays under SQLite's 999 host parameters per query
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int  # the line of the file (the header is line 1); 0 for a problem with the whole file
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        return f"{where}{self.column}: {self.message}" if self.column else f"{where}{self.message}"
+
+
+@dataclass
+class ImportResult:
+    file_name: str
+    sha256: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    dry_run: bool = False
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0  # every problem found; ``errors`` keeps the first ``max_errors``
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    def audit_summary(self) -> dict:
+        return {"file": self.file_name, "sha256": self.sha256, "rows": self.rows,
+                "created": self.created, "updated": self.updated}
+
+
+class DeviceImportError(Exception):
+    """The file was refused; nothing was written. ``result.errors`` says why, line by line."""
+
+    def __init__(self, result: ImportResult):
+        self.result = result
+        more = result.error_count - len(result.errors)
+        lines = [str(e) for e in result.errors]
+        if more > 0:
+            lines.append(f"… and {more} more problem(s)")
+        super().__init__(f"{result.error_count} problem(s) in {result.file_name}; nothing was imported:\n"
+                         + "\n".join(lines))
+
+
+class _Errors:
+    def __init__(self, result: ImportResult, cap: int):
+        self.result, self.cap = result, cap
+
+    def add(self, line: int, column: str, message: str) -> None:
+        self.result.error_count += 1
+        if len(self.result.errors) < self.cap:
+            self.result.errors.append(RowError(line, column, message))
+
+
+def _choices(values: Iterable[str]) -> str:
+    return ", ".join(values)
+
+
+def _lookup(choices: dict[str, str], raw: str, shown: Iterable[str]) -> str:
+    """The stored value for ``raw`` (case and spacing do not matter), or ValueError with the choices."""
+    key = raw.strip().lower().replace(" ", "_").replace("-", "_")
+    if key in choices:
+        return choices[key]
+    raise ValueError(f"{raw.strip()!r} is not one of {_choices(shown)}")
+
+
+def _choice_map(values: Iterable[str], *aliases: tuple[str, str]) -> dict[str, str]:
+    mapping = {v.lower().replace(" ", "_").replace("-", "_"): v for v in values}
+    for alias, value in aliases:
+        mapping[alias] = value
+    return mapping
+
+
+_DEVICE_TYPES = _choice_map(DeviceType.values)
+_VARIANTS = _choice_map(EsmeVariant.values)
+_GENERATIONS = _choice_map(Generation.values, ("smets2+", Generation.SMETS2))
+_SMI_STATUSES = _choice_map(SmiStatus.values)
+_PAYMENT_MODES = _choice_map(PaymentMode.values)
+
+
+@dataclass
+class _Row:
+    line: int
+    eui: str
+    device_type: str
+    esme_variant: str
+    generation: str
+    smi_status: str
+    payment_mode: str
+    supplier_id: int
+    mpxn: str
+
+
+def _supplier_index() -> dict[str, tuple[int, set[str]]]:
+    """Every User ID → (pk, its role codes). A registry holds hundreds, not millions."""
+    index: dict[str, tuple[int, set[str]]] = {}
+    for pk, eui, role in UserID.objects.values_list("pk", "eui", "roles__role"):
+        entry = index.setdefault(eui, (pk, set()))
+        if role:
+            entry[1].add(role)
+    return index
+
+
+def _existing(euis: list[str]) -> dict[str, int]:
+    """EUI → pk of the devices already registered among ``euis``."""
+    found: dict[str, int] = {}
+    for start in range(0, len(euis), _LOOKUP_CHUNK):
+        chunk = euis[start:start + _LOOKUP_CHUNK]
+        found.update((eui, pk) for pk, eui in Device.objects.filter(eui__in=chunk).values_list("pk", "eui"))
+    return found
+
+
+def _read_text(data: bytes) -> str:
+    return data.decode("utf-8-sig")
+
+
+def _records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, fields) of each non-empty record; line numbers count physical lines."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    line = 1
+    for fields in reader:
+        start = line
+        line = reader.line_num + 1
+        if not fields or all(not f.strip() for f in fields):
+            continue
+        yield start, fields
+
+
+def _count_records(text: str) -> int:
+    return text.count("\n") + (0 if text.endswith("\n") else 1)
+
+
+def validate(
+    data: bytes,
+    file_name: str,
+    *,
+    update: bool = False,
+    max_errors: int = DEFAULT_MAX_ERRORS,
+    progress: bool = False,
+) -> tuple[ImportResult, list[_Row], dict[str, int]]:
+    """Check every row. Returns the result (with any errors), the parsed rows and the EUIs already stored."""
+    result = ImportResult(file_name=file_name, sha256=hashlib.sha256(data).hexdigest())
+    errors = _Errors(result, max_errors)
+    try:
+        text = _read_text(data)
+    except UnicodeDecodeError as exc:
+        errors.add(0, "", f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})")
+        return result, [], {}
+
+    records = _records(text)
+    header_line, header = next(records, (1, []))
+    names = [h.strip().lower() for h in header]
+    missing = [c for c in COLUMNS if c in REQUIRED and c not in names]
+    unknown = [h for h in names if h not in COLUMNS]
+    duplicated = sorted({h for h in names if names.count(h) > 1})
+    if not names:
+        errors.add(1, "", f"the file is empty: it needs a header row with the columns {', '.join(COLUMNS)}")
+    if missing:
+        errors.add(header_line, "", f"the header lacks the column(s) {', '.join(missing)}")
+    if unknown:
+        errors.add(header_line, "", f"unknown column(s) {', '.join(unknown)}; the columns are {', '.join(COLUMNS)}")
+    if duplicated:
+        errors.add(header_line, "", f"column(s) {', '.join(duplicated)} appear more than once")
+    if errors.result.error_count:
+        return result, [], {}
+    position = {name: names.index(name) for name in names}
+
+    suppliers = _supplier_index()
+    rows: list[_Row] = []
+    first_line: dict[str, int] = {}
+    bar = tqdm(total=max(_count_records(text) - header_line, 0), desc="checking", unit=" rows",
+               disable=not progress, leave=False)
+    with bar:
+        for line, fields in records:
+            bar.update(1)
+            result.rows += 1
+            if len(fields) != len(names):
+                errors.add(line, "", f"expected {len(names)} fields, found {len(fields)}")
+                continue
+            value = {name: fields[i].strip() for name, i in position.items()}
+            row = _check_row(line, value, suppliers, first_line, errors)
+            if row is not None:
+                rows.append(row)
+
+    existing = _existing([r.eui for r in rows])
+    if existing and not update:
+        for row in rows:
+            if row.eui in existing:
+                errors.add(row.line, "eui", f"{row.eui} is already registered (use --update to change it)")
+    return result, rows, existing
+
+
+def _check_row(line: int, value: dict[str, str], suppliers, first_line: dict[str, int], errors: _Errors):
+    problems: dict[str, str] = {}
+    parsed: dict[str, str] = {}
+
+    def parse(column: str, parser) -> None:
+        raw = value.get(column, "")
+        if not raw:
+            if column in REQUIRED:
+                problems[column] = "a value is required"
+            else:
+                parsed[column] = ""
+            return
+        try:
+            parsed[column] = parser(raw)
+        except (ValueError, InvalidEUI64) as exc:
+            problems[column] = str(exc)
+
+    parse("eui", parse_eui64)
+    parse("device_type", lambda v: _lookup(_DEVICE_TYPES, v, DeviceType.values))
+    parse("esme_variant", lambda v: _lookup(_VARIANTS, v, EsmeVariant.values))
+    parse("generation", lambda v: _lookup(_GENERATIONS, v, Generation.values))
+    parse("smi_status", lambda v: _lookup(_SMI_STATUSES, v, SmiStatus.values))
+    parse("payment_mode", lambda v: _lookup(_PAYMENT_MODES, v, PaymentMode.values))
+    parse("registered_supplier", parse_eui64)
+    parsed["mpxn"] = value.get("mpxn", "")
+
+    eui = parsed.get("eui")
+    if eui:
+        if eui in first_line:
+            problems["eui"] = f"{eui} appears again (first on line {first_line[eui]})"
+        else:
+            first_line[eui] = line
+
+    device_type = parsed.get("device_type")
+    supplier = None
+    if parsed.get("registered_supplier"):
+        supplier = suppliers.get(parsed["registered_supplier"])
+        if supplier is None:
+            problems["registered_supplier"] = f"no User ID {parsed['registered_supplier']} is registered"
+    if device_type:
+        # The shared rules; a field that did not even parse keeps its own message.
+        for column, problem in device_problems(device_type, parsed.get("esme_variant", ""),
+                                               parsed.get("payment_mode", ""), parsed["mpxn"]).items():
+            problems.setdefault(column, problem)
+        if supplier is not None:
+            problem = supplier_role_problem(device_type, supplier[1])
+            if problem:
+                problems.setdefault("registered_supplier",
+                                    f"{parsed['registered_supplier']}: {problem}")
+
+    if problems:
+        for column in COLUMNS:
+            if column in problems:
+                errors.add(line, column, problems[column])
+        return None
+    return _Row(line, eui, device_type, parsed["esme_variant"], parsed["generation"], parsed["smi_status"],
+                parsed["payment_mode"], supplier[0], parsed["mpxn"])
+
+
+def import_devices(
+    path: str | Path,
+    *,
+    update: bool = False,
+    dry_run: bool = False,
+    max_errors: int = DEFAULT_MAX_ERRORS,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: bool = False,
+) -> ImportResult:
+    """Import the file at ``path``; raise DeviceImportError (writing nothing) when any row is bad.
+
+    With ``update``, rows whose EUI is already registered replace that meter's values; without it they
+    are errors. With ``dry_run`` everything is checked and counted but nothing is written.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    return import_device_data(data, path.name, update=update, dry_run=dry_run, max_errors=max_errors,
+                              batch_size=batch_size, progress=progress)
+
+
+def import_device_data(
+    data: bytes,
+    file_name: str,
+    *,
+    update: bool = False,
+    dry_run: bool = False,
+    max_errors: int = DEFAULT_MAX_ERRORS,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: bool = False,
+) -> ImportResult:
+    result, rows, existing = validate(data, file_name, update=update, max_errors=max_errors, progress=progress)
+    result.dry_run = dry_run
+    if not result.ok:
+        raise DeviceImportError(result)
+    result.updated = sum(1 for r in rows if r.eui in existing)
+    result.created = len(rows) - result.updated
+    if dry_run:
+        return result
+
+    now = timezone.now()
+    new, changed = [], []
+    for r in rows:
+        device = Device(eui=r.eui, device_type=r.device_type, esme_variant=r.esme_variant, generation=r.generation,
+                        smi_status=r.smi_status, payment_mode=r.payment_mode, registered_supplier_id=r.supplier_id,
+                        mpxn=r.mpxn, updated_at=now)
+        if r.eui in existing:
+            device.pk = existing[r.eui]
+            changed.append(device)
+        else:
+            device.created_at = now
+            new.append(device)
+
+    bar = tqdm(total=len(rows), desc="writing", unit=" rows", disable=not progress, leave=False)
+    try:
+        with bar, transaction.atomic():
+            for start in range(0, len(new), batch_size):
+                batch = new[start:start + batch_size]
+                Device.objects.bulk_create(batch)
+                bar.update(len(batch))
+            for start in range(0, len(changed), batch_size):
+                batch = changed[start:start + batch_size]
+                Device.objects.bulk_update(batch, UPDATE_FIELDS)
+                bar.update(len(batch))
+            audit.write("device.import", subject_type=Device._meta.label, subject_id=result.sha256[:16],
+                        subject_repr=file_name, after=result.audit_summary())
+    except IntegrityError as exc:
+        # Another process registered one of these EUIs between the check and the write.
+        result.created = result.updated = 0
+        _Errors(result, max_errors).add(0, "", f"the database refused the import, nothing was written: {exc}")
+        raise DeviceImportError(result) from exc
+    return result
