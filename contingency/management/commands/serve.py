@@ -83,6 +83,8 @@ class Command(BaseCommand):
             "--bind", f"{opts['host']}:{opts['port']}",
             "--workers", str(opts["web_workers"]),
             "--access-logfile", "-", "--graceful-timeout", "10",
+            # One control socket per data directory, so two instances on one host do not collide.
+            "--control-socket", str(Path(settings.DATA_DIR) / "gunicorn.ctl"),
         ]
         worker = [
             str(bin_dir / "celery"), "-A", "portal", "worker", "--beat",
