@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -33,8 +33,9 @@ from .models import Device, DeviceType, EsmeVariant, Generation, PaymentMode, Sm
 COLUMNS = ("eui", "device_type", "esme_variant", "generation", "smi_status", "payment_mode",
            "registered_supplier", "mpxn")
 REQUIRED = frozenset({"eui", "device_type", "generation", "smi_status", "registered_supplier"})
-UPDATE_FIELDS = ("device_type", "esme_variant", "generation", "smi_status", "payment_mode",
-                 "registered_supplier", "mpxn", "updated_at")
+# What a row sets on a meter, in the order _Row.values() gives them.
+VALUE_FIELDS = ("device_type", "esme_variant", "generation", "smi_status", "payment_mode",
+                "registered_supplier_id", "mpxn")
 
 DEFAULT_MAX_ERRORS = 50
 DEFAULT_BATCH_SIZE = 2000
@@ -59,6 +60,7 @@ class ImportResult:
     rows: int = 0
     created: int = 0
     updated: int = 0
+    unchanged: int = 0  # rows (with update) whose meter already had exactly these values
     dry_run: bool = False
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0  # every problem found; ``errors`` keeps the first ``max_errors``
@@ -69,7 +71,7 @@ class ImportResult:
 
     def audit_summary(self) -> dict:
         return {"file": self.file_name, "sha256": self.sha256, "rows": self.rows,
-                "created": self.created, "updated": self.updated}
+                "created": self.created, "updated": self.updated, "unchanged": self.unchanged}
 
 
 class DeviceImportError(Exception):
@@ -133,6 +135,10 @@ class _Row:
     supplier_id: int
     mpxn: str
 
+    def values(self) -> tuple:
+        return (self.device_type, self.esme_variant, self.generation, self.smi_status, self.payment_mode,
+                self.supplier_id, self.mpxn)
+
 
 def _supplier_index() -> dict[str, tuple[int, set[str]]]:
     """Every User ID → (pk, its role codes). A registry holds hundreds, not millions."""
@@ -144,12 +150,13 @@ def _supplier_index() -> dict[str, tuple[int, set[str]]]:
     return index
 
 
-def _existing(euis: list[str]) -> dict[str, int]:
-    """EUI → pk of the devices already registered among ``euis``."""
-    found: dict[str, int] = {}
+def _existing(euis: list[str]) -> dict[str, tuple[int, tuple]]:
+    """EUI → (pk, stored values in VALUE_FIELDS order) of the devices already registered among ``euis``."""
+    found: dict[str, tuple[int, tuple]] = {}
     for start in range(0, len(euis), _LOOKUP_CHUNK):
         chunk = euis[start:start + _LOOKUP_CHUNK]
-        found.update((eui, pk) for pk, eui in Device.objects.filter(eui__in=chunk).values_list("pk", "eui"))
+        for pk, eui, *values in Device.objects.filter(eui__in=chunk).values_list("pk", "eui", *VALUE_FIELDS):
+            found[eui] = (pk, tuple(values))
     return found
 
 
@@ -292,6 +299,22 @@ def _check_row(line: int, value: dict[str, str], suppliers, first_line: dict[str
                 parsed["payment_mode"], supplier[0], parsed["mpxn"])
 
 
+def _update_rows(params: list[tuple]) -> None:
+    """UPDATE one meter per parameter tuple (VALUE_FIELDS…, updated_at, pk) with executemany.
+
+    QuerySet.bulk_update builds a CASE expression per field and batch, which takes minutes for
+    100,000 rows; a prepared UPDATE run for each row takes seconds, on SQLite and PostgreSQL alike.
+    """
+    qn = connection.ops.quote_name
+    columns = [Device._meta.get_field(name).column for name in (*VALUE_FIELDS, "updated_at")]
+    sql = (f"UPDATE {qn(Device._meta.db_table)} SET {', '.join(f'{qn(c)} = %s' for c in columns)} "
+           f"WHERE {qn(Device._meta.pk.column)} = %s")
+    updated_at = Device._meta.get_field("updated_at")
+    prepared = [(*p[:-2], updated_at.get_db_prep_value(p[-2], connection), p[-1]) for p in params]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, prepared)
+
+
 def import_devices(
     path: str | Path,
     *,
@@ -326,34 +349,29 @@ def import_device_data(
     result.dry_run = dry_run
     if not result.ok:
         raise DeviceImportError(result)
-    result.updated = sum(1 for r in rows if r.eui in existing)
-    result.created = len(rows) - result.updated
+    new = [r for r in rows if r.eui not in existing]
+    changed = [r for r in rows if r.eui in existing and existing[r.eui][1] != r.values()]
+    result.created, result.updated = len(new), len(changed)
+    result.unchanged = len(rows) - len(new) - len(changed)
     if dry_run:
         return result
 
     now = timezone.now()
-    new, changed = [], []
-    for r in rows:
-        device = Device(eui=r.eui, device_type=r.device_type, esme_variant=r.esme_variant, generation=r.generation,
-                        smi_status=r.smi_status, payment_mode=r.payment_mode, registered_supplier_id=r.supplier_id,
-                        mpxn=r.mpxn, updated_at=now)
-        if r.eui in existing:
-            device.pk = existing[r.eui]
-            changed.append(device)
-        else:
-            device.created_at = now
-            new.append(device)
-
-    bar = tqdm(total=len(rows), desc="writing", unit=" rows", disable=not progress, leave=False)
+    bar = tqdm(total=len(new) + len(changed), desc="writing", unit=" rows", disable=not progress, leave=False)
     try:
         with bar, transaction.atomic():
             for start in range(0, len(new), batch_size):
                 batch = new[start:start + batch_size]
-                Device.objects.bulk_create(batch)
+                Device.objects.bulk_create([
+                    Device(eui=r.eui, device_type=r.device_type, esme_variant=r.esme_variant,
+                           generation=r.generation, smi_status=r.smi_status, payment_mode=r.payment_mode,
+                           registered_supplier_id=r.supplier_id, mpxn=r.mpxn, created_at=now, updated_at=now)
+                    for r in batch
+                ])
                 bar.update(len(batch))
             for start in range(0, len(changed), batch_size):
                 batch = changed[start:start + batch_size]
-                Device.objects.bulk_update(batch, UPDATE_FIELDS)
+                _update_rows([(*r.values(), now, existing[r.eui][0]) for r in batch])
                 bar.update(len(batch))
             audit.write("device.import", subject_type=Device._meta.label, subject_id=result.sha256[:16],
                         subject_repr=file_name, after=result.audit_summary())

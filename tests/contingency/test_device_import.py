@@ -177,9 +177,28 @@ def test_euis_already_registered_are_errors_unless_update(tmp_path, supplier):
         "line 2: eui: 00-11-22-33-44-55-00-02 is already registered (use --update to change it)"]
 
     result = import_devices(second, update=True)
-    assert (result.created, result.updated) == (1, 1)
+    assert (result.created, result.updated, result.unchanged) == (1, 1, 0)
     assert Device.objects.count() == 3
-    assert Device.objects.get(eui="00-11-22-33-44-55-00-02").payment_mode == "credit"
+    changed = Device.objects.get(eui="00-11-22-33-44-55-00-02")
+    assert (changed.payment_mode, changed.registered_supplier_id) == ("credit", supplier["is"].pk)
+    assert changed.updated_at > changed.created_at
+
+
+def test_update_rewrites_only_the_meters_that_change(tmp_path, supplier):
+    import_devices(write_csv(tmp_path, esme(1), esme(2), esme(3), name="first.csv"))
+    stamps = dict(Device.objects.values_list("eui", "updated_at"))
+    third = "00-11-22-33-44-55-00-03"
+    path = write_csv(tmp_path, esme(1), esme(2), esme(3, device_type="GSME", esme_variant="",
+                                                      registered_supplier=GS_EUI, mpxn="7654321"), name="again.csv")
+    result = import_devices(path, update=True)
+    assert (result.rows, result.created, result.updated, result.unchanged) == (3, 0, 1, 2)
+    device = Device.objects.get(eui=third)
+    assert (device.device_type, device.esme_variant, device.registered_supplier_id, device.mpxn) == (
+        "GSME", "", supplier["gs"].pk, "7654321")
+    assert device.updated_at > stamps[third]
+    assert {eui: t for eui, t in Device.objects.values_list("eui", "updated_at") if eui != third} == {
+        eui: t for eui, t in stamps.items() if eui != third}
+    assert AuditRecord.objects.filter(action="device.import").last().after["updated"] == 1
 
 
 def test_the_import_writes_one_audit_record(tmp_path, supplier):
@@ -187,7 +206,7 @@ def test_the_import_writes_one_audit_record(tmp_path, supplier):
     import_devices(path)
     record = AuditRecord.objects.get(action="device.import")
     assert record.after == {"file": "meters.csv", "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-                            "rows": 5, "created": 5, "updated": 0}
+                            "rows": 5, "created": 5, "updated": 0, "unchanged": 0}
     assert record.subject_type == "contingency.Device"
     # bulk_create bypasses the per-row signal: no device.create records
     assert not AuditRecord.objects.filter(action="device.create").exists()
@@ -237,7 +256,7 @@ def test_the_command_fails_with_the_errors_and_succeeds_with_a_summary(tmp_path,
     assert "would create 2" in capsys.readouterr().out
     assert Device.objects.count() == 0
     call_command("import_devices", str(good), "--no-progress")
-    assert "created 2, updated 0" in capsys.readouterr().out
+    assert "created 2, updated 0, unchanged 0" in capsys.readouterr().out
     assert AuditRecord.objects.get(action="device.import").actor == "system:import_devices"
 
     with pytest.raises(CommandError, match="no such file"):

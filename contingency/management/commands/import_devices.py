@@ -42,6 +42,6 @@ class Command(BaseCommand):
         verb = "would create" if result.dry_run else "created"
         self.stdout.write(self.style.SUCCESS(
             f"{result.file_name}: {result.rows} rows checked; {verb} {result.created}, "
-            f"{'would update' if result.dry_run else 'updated'} {result.updated}"
+            f"{'would update' if result.dry_run else 'updated'} {result.updated}, unchanged {result.unchanged}"
             + (" (dry run: nothing written)" if result.dry_run else "")
         ))
