@@ -12,6 +12,7 @@ applies on save; this module only parses the text and looks things up.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 from collections.abc import Iterable, Iterator
@@ -97,30 +98,31 @@ class _Errors:
             self.result.errors.append(RowError(line, column, message))
 
 
-def _choices(values: Iterable[str]) -> str:
-    return ", ".join(values)
+class _Choice:
+    """Parses one choice column: case, spaces and hyphens do not matter; errors list the stored values."""
+
+    def __init__(self, values: Iterable[str], *aliases: tuple[str, str]):
+        values = [str(v) for v in values]
+        self.mapping = {self._key(v): v for v in values}
+        self.mapping.update(aliases)
+        self.shown = ", ".join(values)
+
+    @staticmethod
+    def _key(raw: str) -> str:
+        return raw.strip().lower().replace(" ", "_").replace("-", "_")
+
+    def __call__(self, raw: str) -> str:
+        try:
+            return self.mapping[self._key(raw)]
+        except KeyError:
+            raise ValueError(f"{raw.strip()!r} is not one of {self.shown}") from None
 
 
-def _lookup(choices: dict[str, str], raw: str, shown: Iterable[str]) -> str:
-    """The stored value for ``raw`` (case and spacing do not matter), or ValueError with the choices."""
-    key = raw.strip().lower().replace(" ", "_").replace("-", "_")
-    if key in choices:
-        return choices[key]
-    raise ValueError(f"{raw.strip()!r} is not one of {_choices(shown)}")
-
-
-def _choice_map(values: Iterable[str], *aliases: tuple[str, str]) -> dict[str, str]:
-    mapping = {v.lower().replace(" ", "_").replace("-", "_"): v for v in values}
-    for alias, value in aliases:
-        mapping[alias] = value
-    return mapping
-
-
-_DEVICE_TYPES = _choice_map(DeviceType.values)
-_VARIANTS = _choice_map(EsmeVariant.values)
-_GENERATIONS = _choice_map(Generation.values, ("smets2+", Generation.SMETS2))
-_SMI_STATUSES = _choice_map(SmiStatus.values)
-_PAYMENT_MODES = _choice_map(PaymentMode.values)
+_DEVICE_TYPES = _Choice(DeviceType.values)
+_VARIANTS = _Choice(EsmeVariant.values)
+_GENERATIONS = _Choice(Generation.values, ("smets2+", Generation.SMETS2.value))
+_SMI_STATUSES = _Choice(SmiStatus.values)
+_PAYMENT_MODES = _Choice(PaymentMode.values)
 
 
 @dataclass
@@ -240,6 +242,12 @@ def validate(
     return result, rows, existing
 
 
+@functools.lru_cache(maxsize=4096)
+def _parse_supplier_eui(raw: str) -> str:
+    """A file names a handful of Suppliers many times over: parse each spelling once."""
+    return parse_eui64(raw)
+
+
 def _check_row(line: int, value: dict[str, str], suppliers, first_line: dict[str, int], errors: _Errors):
     problems: dict[str, str] = {}
     parsed: dict[str, str] = {}
@@ -258,12 +266,12 @@ def _check_row(line: int, value: dict[str, str], suppliers, first_line: dict[str
             problems[column] = str(exc)
 
     parse("eui", parse_eui64)
-    parse("device_type", lambda v: _lookup(_DEVICE_TYPES, v, DeviceType.values))
-    parse("esme_variant", lambda v: _lookup(_VARIANTS, v, EsmeVariant.values))
-    parse("generation", lambda v: _lookup(_GENERATIONS, v, Generation.values))
-    parse("smi_status", lambda v: _lookup(_SMI_STATUSES, v, SmiStatus.values))
-    parse("payment_mode", lambda v: _lookup(_PAYMENT_MODES, v, PaymentMode.values))
-    parse("registered_supplier", parse_eui64)
+    parse("device_type", _DEVICE_TYPES)
+    parse("esme_variant", _VARIANTS)
+    parse("generation", _GENERATIONS)
+    parse("smi_status", _SMI_STATUSES)
+    parse("payment_mode", _PAYMENT_MODES)
+    parse("registered_supplier", _parse_supplier_eui)
     parsed["mpxn"] = value.get("mpxn", "")
 
     eui = parsed.get("eui")
