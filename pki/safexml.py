@@ -78,6 +78,11 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, allow_comments: bo
         raise XMLRejected("too-large", f"body of {len(data)} bytes exceeds the limit of {max_bytes}")
     if not data.strip():
         raise XMLRejected("empty", "empty body")
+    # Cheap pre-scan (C-level search): a DOCTYPE can only be refused by name before libxml2 starts
+    # processing its internal subset (where e.g. entity-amplification limits would report a generic
+    # syntax error). Reliable because only UTF-8 is accepted; other encodings are caught after parsing.
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise XMLRejected("dtd-forbidden", "a DOCTYPE or entity declaration is not allowed")
     try:
         tree = etree.ElementTree(etree.fromstring(data, _parser()))
     except XMLRejected:
