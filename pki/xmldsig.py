@@ -131,12 +131,16 @@ def _default_resolver(issuer_name: str, serial: int, *, at=None, kinds=DEFAULT_K
     return resolve_signer(issuer_name, serial, at=at, kinds=kinds)
 
 
-def _signer_rejected_class():
+def _is_signer_rejection(exc: Exception) -> bool:
+    # Imported only on the error path: a failed import is slow, and the repository may not exist yet.
     try:
         from pki.repository import SignerRejected
     except ImportError:  # the repository has not landed yet; in-test resolvers raise their own class
-        return None
-    return SignerRejected
+        SignerRejected = None  # noqa: N806
+    if SignerRejected is not None and isinstance(exc, SignerRejected):
+        return True
+    # An in-test resolver (before the repository landed) raises a class with the same name and attributes.
+    return type(exc).__name__ == "SignerRejected" and hasattr(exc, "code")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -243,8 +247,54 @@ def _algorithm(element: etree._Element, expected: str, code: str) -> None:
         raise SignatureRejected(code, f"{_local(element.tag)} must be empty")
 
 
+# The one accepted shape of a Signature's descendants, in document order: (tag, parent tag, attributes).
+# Tags are unique in the profile, so the parent's tag pins the nesting. Leaves whose text is a value:
+_EXPECTED_SHAPE = (
+    (TAG_SIGNED_INFO, TAG_SIGNATURE, ()),
+    (TAG_C14N_METHOD, TAG_SIGNED_INFO, (("Algorithm", ALG_EXC_C14N),)),
+    (TAG_SIGNATURE_METHOD, TAG_SIGNED_INFO, (("Algorithm", ALG_ECDSA_SHA256),)),
+    (TAG_REFERENCE, TAG_SIGNED_INFO, (("URI", ""),)),
+    (TAG_TRANSFORMS, TAG_REFERENCE, ()),
+    (TAG_TRANSFORM, TAG_TRANSFORMS, (("Algorithm", ALG_ENVELOPED),)),
+    (TAG_DIGEST_METHOD, TAG_REFERENCE, (("Algorithm", ALG_SHA256),)),
+    (TAG_DIGEST_VALUE, TAG_REFERENCE, ()),
+    (TAG_SIGNATURE_VALUE, TAG_SIGNATURE, ()),
+    (TAG_KEY_INFO, TAG_SIGNATURE, ()),
+    (TAG_X509_DATA, TAG_KEY_INFO, ()),
+    (TAG_ISSUER_SERIAL, TAG_X509_DATA, ()),
+    (TAG_ISSUER_NAME, TAG_ISSUER_SERIAL, ()),
+    (TAG_SERIAL_NUMBER, TAG_ISSUER_SERIAL, ()),
+)
+_VALUE_TAGS = frozenset({TAG_DIGEST_VALUE, TAG_SIGNATURE_VALUE, TAG_ISSUER_NAME, TAG_SERIAL_NUMBER})
+
+
 def _check_profile(signature: etree._Element) -> _Profile:
-    """Check the Signature against the profile, structurally, before any cryptography."""
+    """Check the Signature against the profile, structurally, before any cryptography.
+
+    The hot path compares the whole shape in one pass; only a document that differs takes the detailed
+    walk below, which names the first violation with a specific code.
+    """
+    descendants = list(signature.iterdescendants())
+    shape = tuple((el.tag, el.getparent().tag, tuple(el.items())) for el in descendants)
+    if (
+        shape == _EXPECTED_SHAPE
+        and not signature.attrib
+        and _blank(signature.text)
+        and all(_blank(el.tail) and (el.tag in _VALUE_TAGS or _blank(el.text)) for el in descendants)
+    ):
+        digest_value, signature_value = descendants[7], descendants[8]
+        issuer_el, serial_el = descendants[12], descendants[13]
+        return _Profile(
+            digest_value=_base64(digest_value, "DigestValue", 32),
+            signature_value=_base64(signature_value, "SignatureValue", 64),
+            issuer_name=_issuer(issuer_el),
+            serial=_serial(serial_el),
+        )
+    _check_profile_in_detail(signature)
+    raise SignatureRejected("bad-signature-structure", "the Signature does not have the DUIS profile's shape")
+
+
+def _check_profile_in_detail(signature: etree._Element) -> _Profile:
     _no_attributes(signature, "bad-signature-structure")
     # No ds:Object (a classic place to hide wrapped content), no Id, nothing but the three parts.
     if tuple(child.tag for child in signature) == (TAG_SIGNED_INFO, TAG_SIGNATURE_VALUE):
@@ -309,13 +359,21 @@ def _check_key_info(key_info: etree._Element) -> tuple[str, int]:
         _no_attributes(leaf, "bad-keyinfo")
         if len(leaf):
             raise SignatureRejected("bad-keyinfo", f"{_local(leaf.tag)} must contain text only")
-    issuer_name = (issuer_el.text or "").strip()
-    serial_text = (serial_el.text or "").strip()
+    return _issuer(issuer_el), _serial(serial_el)
+
+
+def _issuer(element: etree._Element) -> str:
+    issuer_name = (element.text or "").strip()
     if not issuer_name:
         raise SignatureRejected("bad-keyinfo", "X509IssuerName is empty")
+    return issuer_name
+
+
+def _serial(element: etree._Element) -> int:
+    serial_text = (element.text or "").strip()
     if not _SERIAL_RE.fullmatch(serial_text):
         raise SignatureRejected("bad-keyinfo", f"X509SerialNumber must be a decimal integer, not {serial_text[:60]!r}")
-    return issuer_name, int(serial_text)
+    return int(serial_text)
 
 
 def _base64(element: etree._Element, what: str, size: int) -> bytes:
@@ -331,16 +389,12 @@ def _base64(element: etree._Element, what: str, size: int) -> bytes:
 
 
 def _resolve(resolver: Resolver, issuer_name: str, serial: int, at, kinds):
-    signer_rejected = _signer_rejected_class()
     try:
         return resolver(issuer_name, serial, at=at, kinds=kinds)
     except Exception as exc:
-        # The contract (pki.repository) raises SignerRejected with .code/.message; an in-test resolver may
-        # raise its own class with the same attributes before the repository lands.
-        is_rejection = (signer_rejected is not None and isinstance(exc, signer_rejected)) or (
-            type(exc).__name__ == "SignerRejected" and hasattr(exc, "code")
-        )
-        if not is_rejection:
+        # The contract (pki.repository) raises SignerRejected with .code/.message. Anything else (a database
+        # outage …) is not a verdict on the signature and propagates.
+        if not _is_signer_rejection(exc):
             raise
         code = getattr(exc, "code", "unknown-certificate")
         message = getattr(exc, "message", str(exc))

@@ -1,0 +1,155 @@
+"""Benchmark: DUIS XML signing and verification (docs/xml-signatures.md, "Performance").
+
+    python benchmarks/xmldsig_bench.py --n 1000
+
+Builds N SRV 1.6 requests from the RTDS template (distinct counters), signs them with the ZAZ1 supplier
+XML-signing key, and times per document:
+
+* ``sign``         pki.xmldsig.sign
+* ``verify``       pki.xmldsig.verify with the certificate repository lookup (pki.repository.resolve_signer)
+* ``bare xmlsec``  parse + python-xmlsec verify with the key preloaded: no lookup, no profile checks
+
+It runs against a throw-away SQLite database in a temporary SOLR_DATA_DIR (migrated here, the signer
+imported with ``pki_import``), so it never touches real data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+VECTORS_DIR = Path(os.environ.get("SOLR_VECTORS_DIR", PROJECT_DIR.parent / "shared" / "vectors"))
+TEMPLATE = VECTORS_DIR / "duis-templates/templates/ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML"
+KEYS = VECTORS_DIR / "dccboxed-signing-tool/keys"
+SIGNER = "xml-sign-90B3D51F30010000-ds"
+SR = "http://www.dccinterface.co.uk/ServiceUserGateway"
+
+
+def _setup_django(data_dir: str) -> None:
+    os.environ["SOLR_DATA_DIR"] = data_dir
+    os.environ.pop("DATABASE_URL", None)  # the embedded SQLite database inside the temporary data dir
+    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
+    sys.path.insert(0, str(PROJECT_DIR))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def _resolver():
+    """The repository's resolver with the signer imported; an in-process stand-in if it is not there yet."""
+    try:
+        from pki.repository import resolve_signer  # noqa: F401
+    except ImportError:
+        print("WARNING: pki.repository is not available; using an in-process resolver (no database lookup)")
+        from cryptography import x509
+
+        cert = x509.load_pem_x509_certificate((KEYS / f"{SIGNER}.pem").read_bytes())
+
+        class _Cert:
+            def x509(self):
+                return cert
+
+            def public_key(self):
+                return cert.public_key()
+
+        def resolve(issuer_name, serial, *, at=None, kinds=()):
+            return _Cert()
+
+        return resolve, "in-process stand-in"
+    from django.core.management import call_command
+
+    call_command("pki_import", str(KEYS / f"{SIGNER}.pem"), verbosity=0)
+    from pki.repository import resolve_signer
+
+    return resolve_signer, "pki.repository.resolve_signer (SQLite)"
+
+
+def _requests(n: int) -> list:
+    from lxml import etree
+
+    template = etree.fromstring(TEMPLATE.read_bytes())
+    request_id = template.find(f"{{{SR}}}Header/{{{SR}}}RequestID")
+    originator, target, _ = request_id.text.split(":")
+    documents = []
+    for counter in range(10_000, 10_000 + n):
+        request_id.text = f"{originator}:{target}:{counter}"
+        documents.append(etree.fromstring(etree.tostring(template)))
+    return documents
+
+
+def _summary(label: str, seconds: list[float]) -> float:
+    ms = sorted(s * 1000 for s in seconds)
+    median = statistics.median(ms)
+    p95 = ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))]
+    print(f"{label:<26} median {median:7.3f} ms   p95 {p95:7.3f} ms   {1000 / statistics.mean(ms):8.0f} ops/s")
+    return median
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=1000, help="number of documents (default 1000)")
+    args = parser.parse_args()
+    if not TEMPLATE.exists():
+        print(f"vectors not found at {VECTORS_DIR} (set SOLR_VECTORS_DIR)", file=sys.stderr)
+        return 2
+
+    with tempfile.TemporaryDirectory(prefix="xmldsig-bench-") as data_dir:
+        _setup_django(data_dir)
+        import xmlsec
+        from cryptography import x509
+        from cryptography.hazmat.primitives.serialization import load_der_private_key
+        from lxml import etree
+
+        from pki import xmldsig
+
+        key = load_der_private_key((KEYS / f"{SIGNER}.key").read_bytes(), password=None)
+        cert = x509.load_pem_x509_certificate((KEYS / f"{SIGNER}.pem").read_bytes())
+        resolver, resolver_label = _resolver()
+        documents = _requests(args.n)
+
+        sign_times, signed = [], []
+        for document in documents:
+            start = time.perf_counter()
+            signed.append(xmldsig.sign(document, key, cert))
+            sign_times.append(time.perf_counter() - start)
+
+        # Warm-up (first-call imports, key cache, database connection), not timed.
+        xmldsig.verify(signed[0], resolver=resolver)
+        bare_key = xmlsec.Key.from_memory((KEYS / f"{SIGNER}.pem").read_bytes(), xmlsec.KeyFormat.CERT_PEM)
+
+        def bare(data: bytes) -> None:
+            root = etree.fromstring(data)
+            ctx = xmlsec.SignatureContext()
+            ctx.key = bare_key
+            ctx.verify(root[-1])
+
+        bare(signed[0])
+        # Interleave the two verifiers so that machine noise hits both alike.
+        verify_times, bare_times = [], []
+        for data in signed:
+            start = time.perf_counter()
+            xmldsig.verify(data, resolver=resolver)
+            verify_times.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            bare(data)
+            bare_times.append(time.perf_counter() - start)
+
+        print(f"{args.n} SRV 1.6 requests, {len(signed[0])} bytes each; signer lookup: {resolver_label}")
+        _summary("sign", sign_times)
+        ours = _summary("verify (ours, with lookup)", verify_times)
+        reference = _summary("verify (bare xmlsec)", bare_times)
+        print(f"ratio ours / bare (median): {ours / reference:.2f}  (goal <= 1.5)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
