@@ -239,6 +239,7 @@ def validate(
         for row in rows:
             if row.eui in existing:
                 errors.add(row.line, "eui", f"{row.eui} is already registered (use --update to change it)")
+    result.errors.sort(key=lambda e: e.line)
     return result, rows, existing
 
 
@@ -295,8 +296,8 @@ def _check_row(line: int, value: dict[str, str], suppliers, first_line: dict[str
         if supplier is not None:
             problem = supplier_role_problem(device_type, supplier[1])
             if problem:
-                problems.setdefault("registered_supplier",
-                                    f"{parsed['registered_supplier']}: {problem}")
+                held = ", ".join(sorted(supplier[1])) or "no role"
+                problems.setdefault("registered_supplier", f"{parsed['registered_supplier']} holds {held}; {problem}")
 
     if problems:
         for column in COLUMNS:

@@ -163,8 +163,8 @@ def test_the_registered_supplier_must_hold_is_for_an_esme_and_gs_for_a_gsme(tmp_
     with pytest.raises(DeviceImportError) as exc_info:
         import_devices(path)
     assert errors_of(exc_info) == [
-        f"line 2: registered_supplier: {GS_EUI}: the registered supplier of a ESME must hold the IS role",
-        f"line 3: registered_supplier: {IS_EUI}: the registered supplier of a GSME must hold the GS role",
+        f"line 2: registered_supplier: {GS_EUI} holds GS; the registered supplier of a ESME must hold the IS role",
+        f"line 3: registered_supplier: {IS_EUI} holds IS; the registered supplier of a GSME must hold the GS role",
     ]
 
 
@@ -182,6 +182,14 @@ def test_euis_already_registered_are_errors_unless_update(tmp_path, supplier):
     changed = Device.objects.get(eui="00-11-22-33-44-55-00-02")
     assert (changed.payment_mode, changed.registered_supplier_id) == ("credit", supplier["is"].pk)
     assert changed.updated_at > changed.created_at
+
+
+def test_errors_are_listed_in_line_order(tmp_path, supplier):
+    import_devices(write_csv(tmp_path, esme(1), name="first.csv"))
+    with pytest.raises(DeviceImportError) as exc_info:
+        import_devices(write_csv(tmp_path, esme(1), esme(2, device_type="XSME"), name="second.csv"))
+    assert [e.line for e in exc_info.value.result.errors] == [2, 3]
+    assert errors_of(exc_info)[0].endswith("is already registered (use --update to change it)")
 
 
 def test_update_rewrites_only_the_meters_that_change(tmp_path, supplier):
