@@ -1,0 +1,152 @@
+"""The certificate repository: find certificates, and decide whether one may sign a DUIS message now.
+
+``resolve_signer`` is on the path of every signed DUIS request (DESIGN §4 check 4): one indexed query on
+the serial, then checks in memory. The certificate object's parsed X.509 is shared per process
+(``pki.models._parse_der``), so a repeat signer costs no parsing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from cryptography import x509
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from portal.eui import InvalidEUI64, parse_eui64
+
+from .models import Certificate, CertificateKind, KeyUsage
+from .names import InvalidName, name_key
+
+REJECTION_CODES = (
+    "unknown-certificate", "issuer-mismatch", "not-yet-valid", "expired", "revoked",
+    "no-digital-signature", "wrong-kind",
+)
+
+
+class SignerRejected(Exception):
+    """The certificate named in a signature's KeyInfo may not sign. ``code`` is one of REJECTION_CODES."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+def resolve_signer(issuer_name: str, serial: int, *, at: datetime | None = None,
+                   kinds: tuple[str, ...] = ("xml-signing",)) -> Certificate:
+    """Find the certificate by issuer (RFC 2253 text, compared as a parsed name) and serial, and check it
+    may sign at ``at`` (default now): within its validity, not revoked with an effective time <= at, Key Usage
+    digitalSignature, and of one of ``kinds``. Raises SignerRejected otherwise.
+    """
+    at = at or timezone.now()
+    try:
+        serial_text = str(int(serial))
+    except (TypeError, ValueError):
+        raise SignerRejected("unknown-certificate", f"{serial!r} is not a certificate serial number") from None
+    candidates = list(Certificate.objects.filter(serial=serial_text))
+    if not candidates:
+        raise SignerRejected("unknown-certificate", f"no certificate with serial {serial_text} in the repository")
+    try:
+        wanted = name_key(issuer_name)
+    except InvalidName as exc:
+        raise SignerRejected("issuer-mismatch", f"issuer name {issuer_name!r} cannot be parsed: {exc}") from None
+    cert = next((c for c in candidates if c.issuer_key == wanted), None)
+    if cert is None:
+        raise SignerRejected(
+            "issuer-mismatch",
+            f"certificate {serial_text} is not issued by {issuer_name!r} "
+            f"(issuer: {', '.join(repr(c.issuer_name) for c in candidates)})",
+        )
+    check_signer(cert, at=at, kinds=kinds)
+    return cert
+
+
+def check_signer(cert: Certificate, *, at: datetime | None = None,
+                 kinds: Iterable[str] = (CertificateKind.XML_SIGNING,)) -> None:
+    """The checks of resolve_signer on a certificate already in hand."""
+    at = at or timezone.now()
+    label = f"certificate {cert.serial} ({cert.issuer_name})"
+    if cert.revoked_at is not None and cert.revoked_at <= at:
+        reason = f": {cert.revocation_reason}" if cert.revocation_reason else ""
+        raise SignerRejected("revoked", f"{label} was revoked at {cert.revoked_at.isoformat()}{reason}")
+    if cert.not_before > at:
+        raise SignerRejected("not-yet-valid", f"{label} is not valid before {cert.not_before.isoformat()}")
+    if cert.not_after < at:
+        raise SignerRejected("expired", f"{label} expired at {cert.not_after.isoformat()}")
+    if cert.key_usage != KeyUsage.DIGITAL_SIGNATURE:
+        raise SignerRejected("no-digital-signature", f"{label} has Key Usage {cert.key_usage}, not digitalSignature")
+    if cert.kind not in tuple(kinds):
+        raise SignerRejected("wrong-kind", f"{label} is a {cert.kind} certificate; expected {', '.join(kinds)}")
+
+
+def find(issuer_name: str, serial: int | str) -> Certificate | None:
+    """The certificate with this issuer and serial, whatever its state, or None."""
+    try:
+        return Certificate.objects.get(serial=str(int(serial)), issuer_key=name_key(issuer_name))
+    except (Certificate.DoesNotExist, InvalidName, ValueError):
+        return None
+
+
+def find_for_x509(cert: x509.Certificate) -> Certificate | None:
+    return Certificate.objects.filter(serial=str(cert.serial_number), issuer_key=name_key(cert.issuer)).first()
+
+
+def search(*, eui: str | None = None, role: str | int | None = None, kind: str | None = None,
+           status: str | None = None, at: datetime | None = None) -> QuerySet[Certificate]:
+    """Certificates by subject EUI, role (OU: int, or two hex digits), kind and status.
+
+    ``status``: valid | revoked | expired | not-yet-valid | revocation-scheduled, or the SMKI codes
+    I (in use), R (revoked), E (expired), P (pending). Raises ValueError for a malformed filter.
+    """
+    at = at or timezone.now()
+    qs = Certificate.objects.all()
+    if eui:
+        try:
+            qs = qs.filter(subject_eui=parse_eui64(eui))
+        except InvalidEUI64 as exc:
+            raise ValueError(str(exc)) from None
+    if role not in (None, ""):
+        qs = qs.filter(role_code=parse_role(role))
+    if kind:
+        if kind not in CertificateKind.values:
+            raise ValueError(f"kind must be one of {', '.join(CertificateKind.values)}")
+        qs = qs.filter(kind=kind)
+    if status:
+        qs = qs.filter(_status_q(status, at))
+    return qs
+
+
+def parse_role(role: str | int) -> int:
+    """An SMKI role as an int: 2, '02' (hex, as in the OU), '0x87' or '87' (hex)."""
+    if isinstance(role, int):
+        return role
+    text = str(role).strip().lower().removeprefix("0x")
+    try:
+        return int(text, 16)
+    except ValueError:
+        raise ValueError(f"role {role!r} is not a two-hex-digit SMKI role code") from None
+
+
+_STATUS_ALIASES = {"i": "valid", "r": "revoked", "e": "expired", "p": "not-yet-valid"}
+
+
+def _status_q(status: str, at: datetime) -> Q:
+    status = _STATUS_ALIASES.get(status.strip().lower(), status.strip().lower())
+    revoked = Q(revoked_at__isnull=False, revoked_at__lte=at)
+    if status == "revoked":
+        return revoked
+    if status == "expired":
+        return ~revoked & Q(not_after__lt=at)
+    if status == "not-yet-valid":
+        return ~revoked & Q(not_before__gt=at)
+    live = ~revoked & Q(not_after__gte=at, not_before__lte=at)
+    if status == "valid":
+        return live
+    if status == "revocation-scheduled":
+        return live & Q(revoked_at__gt=at)
+    raise ValueError("status must be one of valid, revoked, expired, not-yet-valid, revocation-scheduled (or I/R/E/P)")
