@@ -423,7 +423,7 @@ def _c14n_without(tree: etree._ElementTree, signature: etree._Element) -> bytes:
     return etree.tostring(tree, method="c14n", exclusive=False, with_comments=False)
 
 
-# xmlsec keys built from the repository's certificates, keyed by the SubjectPublicKeyInfo DER. Caching the
+# xmlsec keys built from the repository's certificates, keyed by certificate fingerprint or SPKI DER. Caching the
 # key (not the certificate decision) is safe: the repository is asked on every call, so revocation, expiry
 # and kind checks always apply; the cache only saves re-parsing a public key we already parsed.
 _KEY_CACHE: dict[bytes, xmlsec.Key] = {}
@@ -432,10 +432,17 @@ _KEY_CACHE_LOCK = threading.Lock()
 
 
 def _xmlsec_key(signer) -> xmlsec.Key:
-    public_key = signer.public_key()
-    spki = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    key = _KEY_CACHE.get(spki)
+    # pki.models.Certificate carries the SHA-256 of its DER; other certificate objects are keyed by SPKI.
+    fingerprint = getattr(signer, "fingerprint", None)
+    if isinstance(fingerprint, str) and fingerprint:
+        cache_key = b"fp:" + fingerprint.encode()
+    else:
+        cache_key = signer.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    key = _KEY_CACHE.get(cache_key)
     if key is None:
+        public_key = signer.public_key()
         if not isinstance(public_key, ec.EllipticCurvePublicKey) or public_key.curve.name != "secp256r1":
             raise SignatureRejected("bad-signature", "the signer's key is not an EC P-256 key")
         pem = public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -443,7 +450,7 @@ def _xmlsec_key(signer) -> xmlsec.Key:
         with _KEY_CACHE_LOCK:
             if len(_KEY_CACHE) >= _KEY_CACHE_MAX:
                 _KEY_CACHE.clear()
-            _KEY_CACHE[spki] = key
+            _KEY_CACHE[cache_key] = key
     return key
 
 
