@@ -32,6 +32,7 @@ import hashlib
 import hmac
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -52,6 +53,7 @@ __all__ = [
     "SignatureRejected",
     "Verified",
     "java_rfc2253",
+    "clear_signer_cache",
     "sign",
     "verify",
 ]
@@ -123,12 +125,84 @@ class Verified:
 Resolver = Callable[..., Any]
 
 
-def _default_resolver(issuer_name: str, serial: int, *, at=None, kinds=DEFAULT_KINDS):
-    # Imported lazily: pki.repository needs the app registry; importing it at module load would make
-    # pki.xmldsig unusable from settings-free code (benchmarks, scripts) and create an import cycle risk.
-    from pki.repository import resolve_signer
+class _SignerCache:
+    """The repository's answer for (issuer, serial), kept for a short time (``PKI_SIGNER_CACHE_SECONDS``).
 
-    return resolve_signer(issuer_name, serial, at=at, kinds=kinds)
+    Why: the ORM query costs more than the whole xmlsec verification, and the verify path runs on every
+    request (benchmarks/xmldsig_bench.py). What stays correct:
+
+    * the cached row is re-checked in memory on every call with ``pki.repository.check_signer`` (validity at
+      ``at``, revocation effective time, key usage, kind), so expiry and scheduled revocations are exact;
+    * any save or delete of a Certificate in this process clears the cache at once and again on commit;
+    * a revocation recorded by another process is seen within the TTL (default 1 s; 0 disables caching);
+    * refusals are never cached, so a newly imported certificate is usable at once.
+    """
+
+    MAX_ENTRIES = 4096
+
+    def __init__(self):
+        self._entries: dict[tuple[str, int], tuple[Any, float]] = {}
+        self._lock = threading.Lock()
+        self._connected = False
+
+    def resolve(self, issuer_name: str, serial: int, *, at=None, kinds=DEFAULT_KINDS):
+        # Imported lazily: pki.repository needs the app registry, and pki.xmldsig is importable without it.
+        from pki.repository import check_signer, resolve_signer
+
+        ttl = _cache_seconds()
+        if ttl <= 0:
+            return resolve_signer(issuer_name, serial, at=at, kinds=kinds)
+        if not self._connected:
+            self._connect()
+        key = (issuer_name, serial)
+        entry = self._entries.get(key)
+        if entry is not None and time.monotonic() - entry[1] < ttl:
+            check_signer(entry[0], at=at, kinds=kinds)
+            return entry[0]
+        cert = resolve_signer(issuer_name, serial, at=at, kinds=kinds)
+        with self._lock:
+            if len(self._entries) >= self.MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[key] = (cert, time.monotonic())
+        return cert
+
+    def clear(self, **_signal_kwargs) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def _on_change(self, **_signal_kwargs) -> None:
+        from django.db import transaction
+
+        self.clear()
+        # Also after commit: a lookup between the save and the commit could have cached the old row.
+        transaction.on_commit(self.clear)
+
+    def _connect(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from pki.models import Certificate
+
+        with self._lock:
+            if self._connected:
+                return
+            post_save.connect(self._on_change, sender=Certificate, weak=False, dispatch_uid="pki.xmldsig.signers")
+            post_delete.connect(self._on_change, sender=Certificate, weak=False, dispatch_uid="pki.xmldsig.signers-d")
+            self._connected = True
+
+
+def _cache_seconds() -> float:
+    from django.conf import settings
+
+    return float(getattr(settings, "PKI_SIGNER_CACHE_SECONDS", 1.0))
+
+
+_SIGNERS = _SignerCache()
+_default_resolver = _SIGNERS.resolve
+
+
+def clear_signer_cache() -> None:
+    """Forget cached signer lookups (tests; operators never need it: revocations clear it themselves)."""
+    _SIGNERS.clear()
 
 
 def _is_signer_rejection(exc: Exception) -> bool:
