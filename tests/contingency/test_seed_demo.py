@@ -161,3 +161,13 @@ def test_the_demo_meter_numbers_are_valid_and_stable():
     assert len(digits) == 13
     assert int(digits[-1]) == sum(int(d) * p for d, p in zip(digits[:12], primes, strict=True)) % 11 % 10
     assert demo.demo_meter(supplier, 1234) == demo.demo_meter(supplier, 1234)
+
+
+def test_reseeding_restores_a_changed_demo_password_so_the_manifest_stays_true(seeded, client):
+    person = load(seeded)["people"][0]
+    user = get_user_model().objects.get(username=person["username"])
+    user.set_password("someone-changed-it-99")
+    user.save()
+    assert not client.login(username=person["username"], password=person["password"])
+    call_command("seed_demo", out=str(seeded), meters=METERS, no_progress=True)
+    assert client.login(username=person["username"], password=person["password"])
