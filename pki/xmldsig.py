@@ -206,15 +206,10 @@ def clear_signer_cache() -> None:
 
 
 def _is_signer_rejection(exc: Exception) -> bool:
-    # Imported only on the error path: a failed import is slow, and the repository may not exist yet.
-    try:
-        from pki.repository import SignerRejected
-    except ImportError:  # the repository has not landed yet; in-test resolvers raise their own class
-        SignerRejected = None  # noqa: N806
-    if SignerRejected is not None and isinstance(exc, SignerRejected):
-        return True
-    # An in-test resolver (before the repository landed) raises a class with the same name and attributes.
-    return type(exc).__name__ == "SignerRejected" and hasattr(exc, "code")
+    # Imported on the error path only: pki.repository needs the app registry (see _SignerCache.resolve).
+    from pki.repository import SignerRejected
+
+    return isinstance(exc, SignerRejected)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -466,12 +461,13 @@ def _resolve(resolver: Resolver, issuer_name: str, serial: int, at, kinds):
     try:
         return resolver(issuer_name, serial, at=at, kinds=kinds)
     except Exception as exc:
-        # The contract (pki.repository) raises SignerRejected with .code/.message. Anything else (a database
-        # outage …) is not a verdict on the signature and propagates.
+        # The contract (pki.repository) raises SignerRejected with .code/.message; a custom resolver must
+        # raise the same class. Anything else (a database outage …) is not a verdict on the signature and
+        # propagates.
         if not _is_signer_rejection(exc):
             raise
-        code = getattr(exc, "code", "unknown-certificate")
-        message = getattr(exc, "message", str(exc))
+        code = exc.code
+        message = exc.message
         raise SignatureRejected(
             "unknown-signer", f"signer {issuer_name} #{serial} refused: {code}: {message}", signer_code=code
         ) from None
