@@ -237,6 +237,28 @@ def test_header_problems(tmp_path, supplier):
     assert errors[1].startswith("line 1: unknown column(s) device_typ")
 
 
+def test_a_byte_order_mark_crlf_line_ends_and_blank_lines_are_fine(tmp_path, supplier):
+    path = tmp_path / "excel.csv"
+    path.write_bytes(("\ufeff" + "\r\n".join([HEADER.upper(), esme(1), "", esme(2, device_type="XSME")]) + "\r\n")
+                     .encode("utf-8"))
+    with pytest.raises(DeviceImportError) as exc_info:
+        import_devices(path)
+    assert [e.line for e in exc_info.value.result.errors] == [4]
+    path.write_bytes(("\ufeff" + "\r\n".join([HEADER, esme(1), "", esme(2)]) + "\r\n").encode("utf-8"))
+    assert import_devices(path).created == 2
+
+
+def test_an_empty_or_binary_file_is_refused(tmp_path, supplier):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(DeviceImportError, match="the file is empty"):
+        import_devices(empty)
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\xff\xfe\x00e\x00u\x00i")
+    with pytest.raises(DeviceImportError, match="not UTF-8"):
+        import_devices(binary)
+
+
 def test_rows_with_the_wrong_number_of_fields(tmp_path, supplier):
     with pytest.raises(DeviceImportError) as exc_info:
         import_devices(write_csv(tmp_path, esme(1), "00DB12AA00000001,ESME,single"))
