@@ -92,7 +92,7 @@ class Migration(migrations.Migration):
             name='IssuancePolicy',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(help_text='DUIS User Role code (IS, ES, GS, …, or the SoLR Contingency code).', max_length=8)),
+                ('role', models.CharField(help_text='DUIS User Role code (IS, ES, GS, …, or the SoLR Contingency one).', max_length=8)),
                 ('kind', models.CharField(choices=[('xml-signing', 'XML signing (DUIS)'), ('digital-signing', 'Digital Signing (GBCS commands)'), ('key-agreement', 'Key Agreement (GBCS)')], max_length=20)),
                 ('note', models.CharField(blank=True, max_length=255)),
             ],

@@ -1,0 +1,173 @@
+"""Registering certificates issued elsewhere (e.g. the DCC Boxed ZAZ1 test PKI) so that signatures made
+with them can be verified.
+
+Sources: PEM or DER certificate files, and DCC Boxed ``keystore.json`` (EUI → usage → serial →
+{certificate, privateKey, role, name}; only the certificate is read, never the private key).
+Copes with what the vectors contain (reference §4):
+* the pre-1.4.1 DSP certificate whose OU is ``137`` in decimal (read as role 0x89);
+* certificates that do not chain to any CA we know (the ``xml-sign-*`` ones): imported anyway, with
+  ``chain_verified`` false, and trusted by lookup as DCC Boxed does;
+* certificates ``cryptography`` cannot parse (the ``mdr-*`` ones, whose AlgorithmIdentifier carries an
+  explicit NULL): skipped with a message.
+A CA certificate (basicConstraints CA) is registered as an external CertificateAuthority, so that later
+imports can be checked against it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from django.db import transaction
+from django.utils.text import slugify
+
+from portal import audit
+from portal.models import UserID
+
+from .models import Certificate, CertificateAuthority, CertificateSource
+from .names import name_key, rfc2253
+from .store import NotAnOrgCertificate, fingerprint, is_ca, issuing_ca_for, new_certificate, smki_facts
+
+
+@dataclass
+class ImportReport:
+    imported: list[Certificate] = field(default_factory=list)
+    already: list[Certificate] = field(default_factory=list)
+    authorities: list[CertificateAuthority] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (label, why)
+
+    def lines(self) -> list[str]:
+        out = [f"imported {c.label or c.serial}: {c.kind} {c.subject_eui or '-'} serial {c.serial} "
+               f"issuer {c.issuer_name}{'' if c.chain_verified else ' (not chained to a known CA)'}"
+               for c in self.imported]
+        out += [f"already known {c.label or c.serial}: serial {c.serial}" for c in self.already]
+        out += [f"CA {a.subject_name} registered (external, no key)" for a in self.authorities]
+        out += [f"skipped {label}: {why}" for label, why in self.skipped]
+        return out
+
+
+def load_certificates(data: bytes) -> list[x509.Certificate]:
+    """All certificates in a PEM blob, or the one DER certificate."""
+    if b"-----BEGIN" in data:
+        return x509.load_pem_x509_certificates(data)
+    return [x509.load_der_x509_certificate(data)]
+
+
+def import_certificate(cert: x509.Certificate, *, label: str, report: ImportReport) -> None:
+    if is_ca(cert):
+        _import_ca(cert, label=label, report=report)
+        return
+    existing = Certificate.objects.filter(fingerprint=fingerprint(cert)).first()
+    if existing is not None:
+        report.already.append(existing)
+        return
+    if Certificate.objects.filter(serial=str(cert.serial_number), issuer_key=name_key(cert.issuer)).exists():
+        report.skipped.append((label, f"a different certificate with issuer {rfc2253(cert.issuer)} and serial "
+                                      f"{cert.serial_number} is already registered"))
+        return
+    try:
+        facts = smki_facts(cert)
+    except NotAnOrgCertificate as exc:
+        report.skipped.append((label, f"not an SMKI Organisation Certificate: {exc}"))
+        return
+    issuer = issuing_ca_for(cert)
+    user_id = UserID.objects.filter(eui=facts.eui).first() if facts.eui else None
+    row = new_certificate(cert, source=CertificateSource.IMPORTED, ca=issuer, chain_verified=issuer is not None,
+                          user_id=user_id, label=label, facts=facts)
+    row.save()
+    audit.write("certificate.import", row, after={
+        "label": label, "serial": row.serial, "issuer": row.issuer_name, "subject": row.subject_name,
+        "kind": row.kind, "chain_verified": row.chain_verified, "fingerprint": row.fingerprint,
+    })
+    report.imported.append(row)
+
+
+def _import_ca(cert: x509.Certificate, *, label: str, report: ImportReport) -> None:
+    der = cert.public_bytes(Encoding.DER)
+    for ca in CertificateAuthority.objects.filter(subject_key=name_key(cert.subject)):
+        if bytes(ca.der) == der:
+            return
+    base = slugify(f"external-{rfc2253(cert.subject)}")[:40] or "external"
+    name, n = base, 1
+    while CertificateAuthority.objects.filter(name=name).exists():
+        n += 1
+        name = f"{base}-{n}"
+    ca = CertificateAuthority.objects.create(
+        name=name, level=CertificateAuthority.Level.EXTERNAL, subject_name=rfc2253(cert.subject),
+        subject_key=name_key(cert.subject), serial=str(cert.serial_number), der=der, key_ref="",
+        not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc, active=False,
+    )
+    audit.write("ca.import", ca, after={"label": label, "subject": ca.subject_name, "serial": ca.serial})
+    report.authorities.append(ca)
+
+
+def _parse_or_skip(data: bytes, label: str, report: ImportReport) -> list[x509.Certificate]:
+    if b"PRIVATE KEY-----" in data and b"CERTIFICATE-----" not in data:
+        report.skipped.append((label, "a private key, not a certificate: not read"))
+        return []
+    try:
+        certs = load_certificates(data)
+        for cert in certs:  # cryptography parses lazily: touch what we read, so errors surface here
+            cert.signature_algorithm_oid, cert.extensions, cert.subject, cert.issuer  # noqa: B018
+        return certs
+    except ValueError as exc:
+        report.skipped.append((label, f"cannot be parsed ({exc})"))
+        return []
+
+
+def import_file(path: Path, report: ImportReport | None = None) -> ImportReport:
+    """A certificate file (PEM, possibly several, or DER), or a DCC Boxed keystore.json."""
+    report = report or ImportReport()
+    path = Path(path)
+    if path.suffix == ".json":
+        return import_keystore_json(path, report)
+    certs = _parse_or_skip(path.read_bytes(), path.name, report)
+    with transaction.atomic():
+        # CA certificates first, so the others can be checked against them.
+        for cert in sorted(certs, key=lambda c: not is_ca(c)):
+            import_certificate(cert, label=path.stem, report=report)
+    return report
+
+
+def import_keystore_json(path: Path, report: ImportReport | None = None) -> ImportReport:
+    report = report or ImportReport()
+    data = json.loads(Path(path).read_text())
+    with transaction.atomic():
+        for eui, usages in data.items():
+            for usage, serials in usages.items():
+                for serial, entry in serials.items():
+                    label = entry.get("name") or f"{eui}-{usage}-{serial}"
+                    pem = entry.get("certificate", "")
+                    if not pem:
+                        report.skipped.append((label, "no certificate"))
+                        continue
+                    for cert in _parse_or_skip(pem.encode(), label, report):
+                        import_certificate(cert, label=label, report=report)
+    return report
+
+
+def import_paths(paths: list[Path]) -> ImportReport:
+    """Import files and directories (their *.pem, *.crt, *.cer, *.der), CA certificates first."""
+    report = ImportReport()
+    files: list[Path] = []
+    for path in map(Path, paths):
+        files.extend(sorted(p for p in path.iterdir() if p.suffix in (".pem", ".crt", ".der", ".cer"))
+                     if path.is_dir() else [path])
+    parsed: list[tuple[x509.Certificate, str]] = []
+    with transaction.atomic():
+        for path in files:
+            if path.suffix != ".json":
+                parsed.extend((cert, path.stem) for cert in _parse_or_skip(path.read_bytes(), path.name, report))
+        for cert, label in parsed:
+            if is_ca(cert):
+                import_certificate(cert, label=label, report=report)
+        for path in files:
+            if path.suffix == ".json":
+                import_keystore_json(path, report)
+        for cert, label in parsed:
+            if not is_ca(cert):
+                import_certificate(cert, label=label, report=report)
+    return report

@@ -1,0 +1,85 @@
+"""Revoking certificates (SMKI RAPP / SMKI Org CP 4.9), at once or from a set effective time.
+
+A revocation records its effective time (``revoked_at``), the reason and who decided, and writes an audit
+record. From its effective time on, ``pki.repository.resolve_signer`` refuses the certificate and the CRL
+(pki.crl) lists it. ``revoke_party_certificates`` revokes every certificate of a Party in one action, as the
+DCC does when the Authority revokes a Supplier's licence.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from portal import audit
+from portal.models import Party
+
+from .models import Certificate
+
+
+class RevocationError(ValueError):
+    pass
+
+
+def _state(cert: Certificate) -> dict:
+    return {"revoked_at": cert.revoked_at, "revocation_reason": cert.revocation_reason,
+            "revoked_by": cert.revoked_by, "serial": cert.serial, "issuer": cert.issuer_name}
+
+
+def _revoke(cert: Certificate, *, reason: str, decided_by: str, effective_at: datetime, now: datetime) -> bool:
+    """Revoke one locked certificate. False if it was already revoked at or before ``effective_at``."""
+    if cert.revoked_at is not None and cert.revoked_at <= effective_at:
+        return False
+    before = _state(cert)
+    cert.revoked_at = effective_at
+    cert.revocation_reason = reason[:255]
+    cert.revoked_by = decided_by[:150]
+    cert.revocation_recorded_at = now
+    cert.save(update_fields=["revoked_at", "revocation_reason", "revoked_by", "revocation_recorded_at"])
+    action = "certificate.revoke" if effective_at <= now else "certificate.revoke_scheduled"
+    audit.write(action, cert, before=before, after=_state(cert))
+    return True
+
+
+def _checked(reason: str, decided_by: str | None, effective_at: datetime | None) -> tuple[str, str, datetime, datetime]:
+    reason = (reason or "").strip()
+    if not reason:
+        raise RevocationError("a revocation needs a reason")
+    decided_by = (decided_by or audit.current_actor()).strip()
+    now = timezone.now()
+    effective_at = effective_at or now
+    if timezone.is_naive(effective_at):
+        raise RevocationError("the effective time needs a time zone")
+    return reason, decided_by, effective_at, now
+
+
+def revoke_certificate(cert: Certificate, *, reason: str, decided_by: str | None = None,
+                       effective_at: datetime | None = None) -> Certificate:
+    """Revoke ``cert`` now, or from ``effective_at``. An earlier effective time wins over a later one."""
+    reason, decided_by, effective_at, now = _checked(reason, decided_by, effective_at)
+    with transaction.atomic():
+        locked = Certificate.objects.select_for_update().get(pk=cert.pk)
+        _revoke(locked, reason=reason, decided_by=decided_by, effective_at=effective_at, now=now)
+    return locked
+
+
+def revoke_party_certificates(party: Party, *, reason: str, decided_by: str | None = None,
+                              effective_at: datetime | None = None) -> list[Certificate]:
+    """Revoke every certificate held by any User ID of ``party`` in one transaction (e.g. licence revocation).
+
+    Returns the certificates whose revocation this call set or brought forward.
+    """
+    reason, decided_by, effective_at, now = _checked(reason, decided_by, effective_at)
+    changed = []
+    with transaction.atomic():
+        certs = Certificate.objects.select_for_update().filter(user_id__party=party).order_by("pk")
+        for cert in certs:
+            if _revoke(cert, reason=reason, decided_by=decided_by, effective_at=effective_at, now=now):
+                changed.append(cert)
+        audit.write("party.certificates_revoke", party, after={
+            "reason": reason, "decided_by": decided_by, "effective_at": effective_at,
+            "serials": [c.serial for c in changed],
+        })
+    return changed
