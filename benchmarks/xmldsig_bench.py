@@ -18,6 +18,7 @@ imported with ``pki_import``), so it never touches real data.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import statistics
 import sys
@@ -70,7 +71,7 @@ def _resolver():
     # The verifier's own default (None): the repository behind the signer cache.
     from django.core.management import call_command
 
-    call_command("pki_import", str(KEYS / f"{SIGNER}.pem"), verbosity=0)
+    call_command("pki_import", str(KEYS / f"{SIGNER}.pem"), verbosity=0, stdout=io.StringIO())
     return None, "pki.repository.resolve_signer (SQLite)"
 
 
