@@ -12,9 +12,10 @@ The profile, and nothing else, is accepted:
   nothing else. Keys or certificates inside the document are never used: the signer is looked up in the
   certificate repository by issuer + serial, and its public key comes from there.
 
-:func:`verify` checks the structure before any cryptography, then the signer, then the digest, then the
-signature (python-xmlsec, restricted to the profile's transforms). It returns a :class:`Verified` whose
-tree is parsed from the canonical signed octets, so a caller can only ever see content that was signed.
+:func:`verify` safe-parses, checks the structure before any lookup or cryptography, looks the signer up
+in the repository, verifies with python-xmlsec (restricted to the profile's transforms) and checks the
+digest itself. It returns a :class:`Verified` whose tree is parsed from the canonical signed octets, so a
+caller can only ever see content that was signed.
 
 Whitespace (reference §3): the verifier is whitespace-preserving — it checks the document exactly as
 received, like javax.xml.crypto with a default parser, xmlsec and signxml. :func:`sign` always signs
@@ -228,8 +229,9 @@ def verify(
     """Verify a DUIS document signed with the DCC Boxed profile, or raise :class:`SignatureRejected`.
 
     ``resolver(issuer_name, serial, at=, kinds=)`` returns the signer Certificate or raises
-    ``SignerRejected``; the default is ``pki.repository.resolve_signer``. ``at`` is the time at which the
-    certificate must be valid (None: now). ``kinds`` are the acceptable certificate kinds.
+    ``pki.repository.SignerRejected``; the default is ``pki.repository.resolve_signer`` behind a short-lived
+    signer cache (:class:`_SignerCache`). ``at`` is the time at which the certificate must be valid
+    (None: now). ``kinds`` are the acceptable certificate kinds (DUIS requests: ``("xml-signing",)``).
     """
     try:
         tree = safexml.parse(xml, max_bytes=max_bytes)
