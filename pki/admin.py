@@ -1,0 +1,60 @@
+"""Admin: the issuance policy is editable data; certificates, CAs, orders and CRLs are read-only records
+(they change only through pki.issuance / pki.revocation, which audit every change)."""
+
+from django.contrib import admin
+
+from .models import Certificate, CertificateAuthority, CertificateOrder, IssuancePolicy, RevocationList
+
+
+@admin.register(IssuancePolicy)
+class IssuancePolicyAdmin(admin.ModelAdmin):
+    list_display = ("role", "kind", "note")
+    list_filter = ("role", "kind")
+    ordering = ("role", "kind")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Certificate)
+class CertificateAdmin(ReadOnlyAdmin):
+    list_display = ("serial", "issuer_name", "subject_eui", "role_hex", "kind", "not_after", "revoked_at", "source")
+    list_filter = ("kind", "source", "chain_verified", "role_code")
+    search_fields = ("serial", "subject_eui", "subject_name", "label")
+    exclude = ("der",)
+    readonly_fields = ("pem",)
+
+    @admin.display(description="role (OU)")
+    def role_hex(self, obj):
+        return f"{obj.role_code:02X}" if obj.role_code is not None else ""
+
+    @admin.display(description="certificate (PEM)")
+    def pem(self, obj):
+        return obj.pem()
+
+
+@admin.register(CertificateAuthority)
+class CertificateAuthorityAdmin(ReadOnlyAdmin):
+    list_display = ("name", "level", "subject_name", "serial", "not_after", "active", "crl_number")
+    exclude = ("der",)
+
+
+@admin.register(CertificateOrder)
+class CertificateOrderAdmin(ReadOnlyAdmin):
+    list_display = ("requested_at", "requested_eui", "kind", "status", "requested_by", "reason")
+    list_filter = ("status", "kind")
+    search_fields = ("requested_eui", "requested_by", "reason")
+
+
+@admin.register(RevocationList)
+class RevocationListAdmin(ReadOnlyAdmin):
+    list_display = ("ca", "number", "this_update", "next_update")
+    exclude = ("der",)

@@ -1,0 +1,125 @@
+"""Demo certificates for seed_demo (issue 8): keys and certificates the demo SRP, the failed Suppliers and the
+DCC sign with. Idempotent: a certificate whose files are in ``out_dir`` and whose row is in the repository is
+reused, so a second run issues nothing.
+
+Manifest entries (docs/pki.md): ``{"user_id", "kind", "serial", "issuer", "cert", "key"}``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from django.conf import settings
+from django.utils import timezone
+
+from portal import audit
+from portal.eui import eui64_hex, parse_eui64
+from portal.models import LicenceStatus, PartyKind, UserID, UserIDStatus, solr_role_code
+
+from . import ca as ca_module
+from . import profile
+from .csr import make_csr
+from .issuance import IssuanceRefused, order_certificate
+from .keystore import get_keystore
+from .models import Certificate, CertificateKind
+
+ACTOR = "system:seed_demo"
+# The DCC's XML signing key, for signing DUIS responses, is also kept in the key store under this reference.
+DCC_XML_SIGNING_KEY_REF = "dcc/xml-signing"
+
+
+def demo_targets() -> list[tuple[UserID, str]]:
+    """(User ID, kind) pairs the demo needs, sorted by EUI then kind."""
+    targets: dict[tuple[str, str], UserID] = {}
+    solr = UserID.objects.filter(status=UserIDStatus.ACTIVE, roles__role=solr_role_code()).select_related("party")
+    for uid in solr:
+        targets[(uid.eui, CertificateKind.XML_SIGNING)] = uid
+    failed = UserID.objects.filter(party__kind=PartyKind.SUPPLIER, party__licence_status=LicenceStatus.REVOKED)
+    for uid in failed.select_related("party"):
+        targets[(uid.eui, CertificateKind.DIGITAL_SIGNING)] = uid
+    dcc = UserID.objects.select_related("party").filter(eui=parse_eui64(settings.DCC_USER_ID)).first()
+    if dcc is not None:
+        targets[(dcc.eui, CertificateKind.XML_SIGNING)] = dcc
+    return [(targets[key], key[1]) for key in sorted(targets)]
+
+
+def _write(path: Path, data: bytes, mode: int) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(tmp, path)
+
+
+def _reusable(cert_path: Path, key_path: Path) -> Certificate | None:
+    if not (cert_path.exists() and key_path.exists()):
+        return None
+    try:
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    except (ValueError, TypeError):
+        return None
+    if cert.public_key() != key.public_key():
+        return None
+    from .store import fingerprint
+
+    row = Certificate.objects.filter(fingerprint=fingerprint(cert)).first()
+    if row is None or row.not_after <= timezone.now():
+        return None
+    return row
+
+
+def _ensure_dcc_key(key_path: Path) -> None:
+    store = get_keystore()
+    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    try:
+        if store.load_private_key(DCC_XML_SIGNING_KEY_REF).public_key() == key.public_key():
+            return
+    except Exception:  # noqa: BLE001 - missing or unreadable: store it again
+        pass
+    store.store_private_key(DCC_XML_SIGNING_KEY_REF, key, overwrite=True)
+
+
+def _entry(row: Certificate, cert_path: Path, key_path: Path) -> dict:
+    return {"user_id": row.subject_eui, "kind": row.kind, "serial": row.serial, "issuer": row.issuer_name,
+            "cert": str(cert_path.resolve()), "key": str(key_path.resolve())}
+
+
+def seed_certificates(out_dir: Path) -> list[dict]:
+    """Run pki_init if needed, issue the demo certificates that are missing, write their key and certificate
+    PEM files into ``out_dir`` and return the manifest entries."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    entries = []
+    with audit.acting_as(ACTOR):
+        ca_module.init_hierarchy()
+        for uid, kind in demo_targets():
+            stem = f"{eui64_hex(uid.eui)}-{kind}"
+            cert_path, key_path = out_dir / f"{stem}.cert.pem", out_dir / f"{stem}.key.pem"
+            row = _reusable(cert_path, key_path)
+            if row is None:
+                key = profile.generate_key()
+                order = order_certificate(uid, kind, make_csr(key, uid.party.short_name), requested_by=ACTOR)
+                if not order.issued:
+                    raise IssuanceRefused(order.reason, order)
+                row = order.certificate
+                _write(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                   serialization.NoEncryption()), 0o600)
+                _write(cert_path, row.pem().encode(), 0o644)
+                if uid.party.kind == PartyKind.DCC and kind == CertificateKind.XML_SIGNING:
+                    get_keystore().store_private_key(DCC_XML_SIGNING_KEY_REF, key, overwrite=True)
+            elif uid.party.kind == PartyKind.DCC and kind == CertificateKind.XML_SIGNING:
+                _ensure_dcc_key(key_path)
+            entries.append(_entry(row, cert_path, key_path))
+    return entries
+
+
+def dcc_signing_certificate() -> Certificate | None:
+    """The DCC's newest valid XML signing certificate (its key: DCC_XML_SIGNING_KEY_REF in the key store)."""
+    now = timezone.now()
+    return (Certificate.objects.filter(subject_eui=parse_eui64(settings.DCC_USER_ID), kind=CertificateKind.XML_SIGNING,
+                                       source="issued", not_before__lte=now, not_after__gt=now)
+            .exclude(revoked_at__lte=now).order_by("-not_before").first())
