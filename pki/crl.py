@@ -44,12 +44,13 @@ def current_crl(ca: CertificateAuthority | None = None, *, at: datetime | None =
 
 
 def issue_crl(ca: CertificateAuthority, *, at: datetime | None = None) -> RevocationList:
-    at = (at or timezone.now()).replace(microsecond=0)
+    at = at or timezone.now()
     with transaction.atomic():
         ca = CertificateAuthority.objects.select_for_update().get(pk=ca.pk)
         revoked = _revoked(ca, at)
-        next_update = at + timedelta(hours=int(conf.get("SMKI_CRL_VALIDITY_HOURS")))
         scheduled = _next_scheduled(ca, at)
+        at = at.replace(microsecond=0)  # X.509 times have whole seconds
+        next_update = at + timedelta(hours=int(conf.get("SMKI_CRL_VALIDITY_HOURS")))
         if scheduled is not None and scheduled < next_update:
             next_update = max(scheduled.replace(microsecond=0), at + timedelta(seconds=1))
         number = ca.crl_number + 1

@@ -1,0 +1,116 @@
+"""Importing the DCC Boxed ZAZ1 test PKI, and resolving signers by (issuer, serial)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.core.management import call_command
+
+from pki.importer import import_paths
+from pki.models import Certificate, CertificateAuthority
+from pki.repository import SignerRejected, resolve_signer
+
+pytestmark = pytest.mark.django_db
+
+KEYS = "dccboxed-signing-tool/keys"
+KEYSTORE = "dccboxed-keystore/keystore.json"
+Z1_CA = "duis-templates/extracted-certs/Z1-issuing-CA_CN-Z1_OU-07.pem"
+SUPPLIER_XML_SIGN = 27572613927499351639968579586655397031
+DSP_XML_SIGN = 167048897159233642262001557408276884033
+DSP_PRE_141 = 50669612984035780968362471400449834504
+DSP_2025 = 20315062944123339095836004026371736578
+SUPPLIER_DS_2015 = 105986833131214866166891566273223584671
+SUPPLIER_KA_2015 = 78705613441713544701898588866012598037
+
+
+@pytest.fixture
+def zaz1(db, vectors_dir, capsys):
+    call_command("pki_import", str(vectors_dir / Z1_CA), str(vectors_dir / KEYS), str(vectors_dir / KEYSTORE))
+    return capsys.readouterr().out
+
+
+def test_xml_sign_certificates_resolve_by_issuer_and_serial(zaz1):
+    cert = resolve_signer("CN=Z1,OU=07", SUPPLIER_XML_SIGN)
+    assert cert.subject_eui == "90-B3-D5-1F-30-01-00-00"
+    assert cert.kind == "xml-signing" and cert.role_code == 0x87 and cert.key_usage == "digitalSignature"
+    assert cert.x509().serial_number == SUPPLIER_XML_SIGN
+    # Names are compared as names: spacing and case of the RFC 2253 text do not matter.
+    assert resolve_signer("CN=Z1, OU=07", SUPPLIER_XML_SIGN) == cert
+    assert resolve_signer("cn=z1,ou=07", SUPPLIER_XML_SIGN) == cert
+    assert resolve_signer("CN=Z1,OU=07", 40938316298935008147424226388667426413).subject_eui == "90-B3-D5-1F-30-02-00-00"
+    assert resolve_signer("CN=Z1,OU=07", 37250744094852421200045328576547436839).subject_eui == "00-DB-12-34-56-78-00-04"
+
+
+def test_dsp_certificates_resolve(zaz1):
+    dsp = resolve_signer("CN=Z1,OU=07", DSP_XML_SIGN)
+    assert dsp.subject_eui == "90-B3-D5-1F-30-00-00-02" and dsp.role_code == 0x89 and dsp.kind == "xml-signing"
+    pre = resolve_signer("CN=Z1,OU=07", DSP_PRE_141)
+    assert pre.role_code == 0x89 and pre.kind == "xml-signing"  # OU "137", decimal, before SMKI 1.4.1
+    assert "OU=137" in pre.subject_name
+    new = resolve_signer("CN=Z1,OU=07", DSP_2025, at=datetime(2026, 1, 1, tzinfo=UTC))
+    assert new.chain_verified and new.ca.subject_name == "CN=Z1,OU=07"
+
+
+def test_chain_is_checked_where_possible(zaz1):
+    assert Certificate.objects.get(serial=str(SUPPLIER_DS_2015)).chain_verified
+    # The xml-sign certs carry the Z1 name but not its signature: imported, trusted by lookup.
+    assert not Certificate.objects.get(serial=str(SUPPLIER_XML_SIGN)).chain_verified
+    assert CertificateAuthority.objects.filter(level="external", subject_name="CN=Z1,OU=07").count() == 1
+
+
+def test_unparseable_and_key_files_are_skipped_with_a_message(zaz1):
+    assert "skipped mdr-ds: cannot be parsed" in zaz1
+    assert "skipped mdr-ka: cannot be parsed" in zaz1
+    assert "a private key, not a certificate" in zaz1
+    assert not Certificate.objects.filter(label__startswith="mdr").exists()
+
+
+def test_keystore_json_brings_key_agreement_and_other_issuers(zaz1):
+    ka = Certificate.objects.get(serial=str(SUPPLIER_KA_2015))
+    assert ka.kind == "key-agreement" and ka.key_usage == "keyAgreement" and ka.role_code == 2
+    other = Certificate.objects.get(serial="90325540810335457430706996363193666853")
+    assert other.issuer_name.startswith("CN=OB") and other.role_code == 0x7F and not other.chain_verified
+
+
+def test_import_is_idempotent(zaz1, vectors_dir):
+    count = Certificate.objects.count()
+    report = import_paths([vectors_dir / KEYS, vectors_dir / KEYSTORE])
+    assert report.imported == [] and len(report.already) > 30
+    assert Certificate.objects.count() == count
+
+
+def test_rejections_say_why(zaz1):
+    with pytest.raises(SignerRejected) as caught:
+        resolve_signer("CN=Z1,OU=07", 1234567890)
+    assert caught.value.code == "unknown-certificate"
+    with pytest.raises(SignerRejected) as caught:
+        resolve_signer("CN=U1,OU=07", SUPPLIER_XML_SIGN)
+    assert caught.value.code == "issuer-mismatch"
+    with pytest.raises(SignerRejected) as caught:
+        resolve_signer("CN=Z1,OU=07", SUPPLIER_DS_2015)
+    assert caught.value.code == "expired"  # 2015–2025
+    at_2020 = datetime(2020, 1, 1, tzinfo=UTC)
+    assert resolve_signer("CN=Z1,OU=07", SUPPLIER_DS_2015, at=at_2020, kinds=("digital-signing",))
+    with pytest.raises(SignerRejected) as caught:
+        resolve_signer("CN=Z1,OU=07", SUPPLIER_DS_2015, at=at_2020)
+    assert caught.value.code == "wrong-kind"
+    with pytest.raises(SignerRejected) as caught:
+        resolve_signer("CN=Z1,OU=07", SUPPLIER_KA_2015, at=at_2020, kinds=("key-agreement",))
+    assert caught.value.code == "no-digital-signature"
+    with pytest.raises(SignerRejected) as caught:
+        resolve_signer("CN=Z1,OU=07", SUPPLIER_XML_SIGN, at=datetime(2017, 1, 1, tzinfo=UTC))
+    assert caught.value.code == "not-yet-valid"
+
+
+def test_lookup_is_one_query(zaz1, django_assert_num_queries):
+    resolve_signer("CN=Z1,OU=07", SUPPLIER_XML_SIGN).x509()
+    with django_assert_num_queries(1):
+        cert = resolve_signer("CN=Z1,OU=07", SUPPLIER_XML_SIGN)
+        cert.x509()
+        cert.public_key()
+
+
+def test_imported_certificate_links_to_a_registered_user_id(db, vectors_dir, supplier_uid):
+    import_paths([vectors_dir / KEYS / "xml-sign-90B3D51F30010000-ds.pem"])
+    assert resolve_signer("CN=Z1,OU=07", SUPPLIER_XML_SIGN).user_id == supplier_uid

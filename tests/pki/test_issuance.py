@@ -1,0 +1,198 @@
+"""Issuance: the SMKI Organisation Certificate profile, the issuance policy (MP134B requirement 2) and CSR checks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID, SignatureAlgorithmOID
+from django.core.exceptions import ValidationError
+
+from pki.issuance import order_certificate
+from pki.models import CertificateOrder, IssuancePolicy
+from pki.profile import X500_UNIQUE_IDENTIFIER
+from portal.models import AuditRecord, UserIDStatus, solr_role_code
+from tests.pki.conftest import csr_for, p256_key
+
+pytestmark = pytest.mark.django_db
+
+VECTOR_XML_SIGN = "dccboxed-signing-tool/keys/xml-sign-90B3D51F30010000-ds.pem"
+
+
+def issue(uid, kind, csr=None, **kwargs):
+    order = order_certificate(uid, kind, csr if csr is not None else csr_for(), requested_by="alice", **kwargs)
+    assert order.status == CertificateOrder.Status.ISSUED, order.reason
+    return order.certificate
+
+
+def refused(uid, kind, csr=None) -> str:
+    order = order_certificate(uid, kind, csr if csr is not None else csr_for(), requested_by="alice")
+    assert order.status == CertificateOrder.Status.REFUSED
+    assert order.certificate is None
+    assert CertificateOrder.objects.filter(pk=order.pk, status="refused").exists()
+    return order.reason
+
+
+@pytest.mark.parametrize("kind", ["digital-signing", "key-agreement"])
+def test_solr_contingency_user_id_is_refused_anything_but_xml_signing(smki, srp_solr_uid, kind):
+    reason = refused(srp_solr_uid, kind)
+    assert "SoLR Contingency" in reason
+    assert "XML signing certificates only" in reason
+    assert "MP134B" in reason
+    assert not srp_solr_uid.certificates.exists()
+    assert AuditRecord.objects.filter(action="certificate.refuse").exists()
+
+
+def test_solr_rule_holds_even_if_the_policy_data_is_widened(smki, srp_solr_uid):
+    with pytest.raises(ValidationError):
+        IssuancePolicy.objects.create(role=solr_role_code(), kind="digital-signing")
+    # Even a row slipped past the model (bulk insert) does not open Digital Signing to the role.
+    IssuancePolicy.objects.bulk_create([IssuancePolicy(role=solr_role_code(), kind="digital-signing")])
+    assert "SoLR Contingency" in refused(srp_solr_uid, "digital-signing")
+
+
+def test_issued_xml_signing_certificate_has_the_smki_profile(smki, srp_solr_uid, vectors_dir):
+    key = p256_key()
+    row = issue(srp_solr_uid, "xml-signing", csr_for(key, "someone-else"))
+    cert = row.x509()
+    # Subject from the registry, never from the CSR.
+    assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "shared-resource"
+    assert cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)[0].value == "87"
+    uid_attr = cert.subject.get_attributes_for_oid(X500_UNIQUE_IDENTIFIER)[0]
+    assert uid_attr.value == b"\x00" + bytes.fromhex("90B3D51F30200001")
+    assert bytes.fromhex("060355042d03090090b3d51f30200001") in cert.subject.public_bytes()
+    assert cert.public_key() == key.public_key()
+    assert row.subject_eui == "90-B3-D5-1F-30-20-00-01"
+    assert row.role_code == 0x87 and row.kind == "xml-signing" and row.user_id == srp_solr_uid
+    # Key Usage: critical, digitalSignature only.
+    ku = cert.extensions.get_extension_for_class(x509.KeyUsage)
+    assert ku.critical
+    assert ku.value.digital_signature and not ku.value.key_agreement
+    assert not any([ku.value.content_commitment, ku.value.key_encipherment, ku.value.data_encipherment,
+                    ku.value.key_cert_sign, ku.value.crl_sign])
+    assert cert.extensions.get_extension_for_oid(x509.oid.ExtensionOID.KEY_USAGE).value.public_bytes() == \
+        bytes.fromhex("03020780")
+    # SKI / AKI (8 bytes, as in the SMKI vectors), policies critical, no EKU.
+    ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+    ca_ski = smki.x509().extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    assert len(ski) == 8 and aki == ca_ski
+    assert cert.extensions.get_extension_for_class(x509.CertificatePolicies).critical
+    with pytest.raises(x509.ExtensionNotFound):
+        cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
+    # ecdsa-with-SHA256, a 16-byte positive serial, and it chains: issuing CA → root.
+    assert cert.signature_algorithm_oid == SignatureAlgorithmOID.ECDSA_WITH_SHA256
+    assert 0 < cert.serial_number < 2**127 and cert.serial_number >= 2**120
+    cert.verify_directly_issued_by(smki.x509())
+    smki.x509().verify_directly_issued_by(smki.parent.x509())
+    assert smki.x509().signature_algorithm_oid == SignatureAlgorithmOID.ECDSA_WITH_SHA256
+    assert isinstance(smki.x509().public_key().curve, ec.SECP256R1)
+    assert AuditRecord.objects.filter(action="certificate.issue", subject_id=str(row.pk)).exists()
+
+
+def test_x500_unique_identifier_is_encoded_like_the_vector_certificates(smki, supplier_uid, vectors_dir):
+    ours = issue(supplier_uid, "xml-signing").x509()
+    theirs = x509.load_pem_x509_certificate((vectors_dir / VECTOR_XML_SIGN).read_bytes())
+
+    def uid_rdn_der(cert):
+        rdn = next(r for r in cert.subject.rdns if any(a.oid == X500_UNIQUE_IDENTIFIER for a in r))
+        return x509.Name([rdn]).public_bytes()
+
+    assert uid_rdn_der(ours) == uid_rdn_der(theirs)
+    assert bytes.fromhex("03090090B3D51F30010000") in uid_rdn_der(ours)
+
+
+def test_supplier_may_hold_all_three_kinds(smki, supplier_uid):
+    ds = issue(supplier_uid, "digital-signing").x509()
+    ka = issue(supplier_uid, "key-agreement").x509()
+    xml = issue(supplier_uid, "xml-signing").x509()
+    assert ds.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)[0].value == "02"
+    assert xml.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)[0].value == "87"
+    ka_usage = ka.extensions.get_extension_for_class(x509.KeyUsage)
+    assert ka_usage.critical and ka_usage.value.key_agreement and not ka_usage.value.digital_signature
+    assert ka_usage.value.public_bytes() == bytes.fromhex("03020308")
+
+
+def test_policy_is_data(smki, supplier_uid):
+    IssuancePolicy.objects.filter(role="IS", kind="digital-signing").delete()
+    reason = refused(supplier_uid, "digital-signing")
+    assert "issuance policy" in reason
+
+
+def test_validity_comes_from_settings(smki, supplier_uid, settings):
+    settings.SMKI_CERT_VALIDITY_DAYS = 30
+    cert = issue(supplier_uid, "xml-signing").x509()
+    assert cert.not_valid_after_utc - cert.not_valid_before_utc == timedelta(days=30)
+
+
+def test_csr_with_a_bad_self_signature_is_refused(smki, supplier_uid):
+    der = bytearray(csr_for().public_bytes(Encoding.DER))
+    der[-1] ^= 0x01  # the last byte of the signature's s value
+    reason = refused(supplier_uid, "xml-signing", bytes(der))
+    assert "proof of possession" in reason or "signature" in reason
+
+
+def test_csr_for_a_p384_key_is_refused(smki, supplier_uid):
+    reason = refused(supplier_uid, "xml-signing", csr_for(ec.generate_private_key(ec.SECP384R1())))
+    assert "P-256" in reason and "secp384r1" in reason
+
+
+def test_csr_for_an_rsa_key_is_refused(smki, supplier_uid):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    csr = x509.CertificateSigningRequestBuilder().subject_name(x509.Name([])).sign(key, hashes.SHA256())
+    assert "EC P-256" in refused(supplier_uid, "xml-signing", csr)
+
+
+def test_garbage_is_not_a_csr(smki, supplier_uid):
+    assert "not a certificate signing request" in refused(supplier_uid, "xml-signing", b"hello")
+
+
+def test_der_and_pem_csrs_are_accepted(smki, supplier_uid):
+    csr = csr_for()
+    issue(supplier_uid, "xml-signing", csr.public_bytes(Encoding.DER))
+    issue(supplier_uid, "key-agreement", csr.public_bytes(Encoding.PEM).decode())
+
+
+@pytest.mark.parametrize("status", [UserIDStatus.WITHDRAWN, UserIDStatus.SUSPENDED])
+def test_inactive_user_id_is_refused(smki, supplier_uid, status):
+    supplier_uid.status = status
+    supplier_uid.save()
+    assert "not active" in refused(supplier_uid, "xml-signing")
+
+
+def test_unknown_user_id_is_refused_and_recorded(smki):
+    order = order_certificate("90-B3-D5-1F-30-99-99-99", "xml-signing", csr_for(), requested_by="system:test")
+    assert order.status == "refused" and "not registered" in order.reason
+    assert order.requested_by == "system:test" and order.requested_eui == "90-B3-D5-1F-30-99-99-99"
+
+
+def test_without_a_ca_nothing_is_issued(db, keystore_dir, supplier_uid):
+    assert "pki_init" in refused(supplier_uid, "xml-signing")
+
+
+def test_pki_issue_command_generates_a_key(smki, supplier_uid, tmp_path):
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+    from django.core.management import call_command
+
+    key_path, cert_path = tmp_path / "out" / "k.pem", tmp_path / "out" / "c.pem"
+    call_command("pki_issue", supplier_uid.eui, "--kind", "digital-signing", "--generate-key", str(key_path),
+                 "--out", str(cert_path))
+    key = load_pem_private_key(key_path.read_bytes(), password=None)
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    assert cert.public_key() == key.public_key()
+    assert key_path.stat().st_mode & 0o077 == 0
+    order = CertificateOrder.objects.get(certificate__serial=str(cert.serial_number))
+    assert order.requested_by == "system:pki_issue" and order.kind == "digital-signing"
+
+
+def test_pki_issue_command_reports_a_refusal(smki, srp_solr_uid, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    csr_path = tmp_path / "req.csr"
+    csr_path.write_bytes(csr_for().public_bytes(Encoding.PEM))
+    with pytest.raises(CommandError, match="SoLR Contingency"):
+        call_command("pki_issue", srp_solr_uid.eui, "--kind", "digital-signing", "--csr", str(csr_path))

@@ -1,0 +1,152 @@
+"""Revocation: immediate and scheduled, a Party's certificates in one action, the CRL, resolve_signer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from cryptography import x509
+from django.core.management import call_command
+from django.utils import timezone
+
+from pki.crl import current_crl
+from pki.issuance import issue_certificate
+from pki.repository import SignerRejected, resolve_signer
+from pki.revocation import RevocationError, revoke_certificate, revoke_party_certificates
+from portal import audit
+from portal.models import AuditRecord, PartyKind
+from tests.pki.conftest import csr_for
+from tests.portal.factories import PartyFactory, UserIDFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def xml_cert(uid):
+    return issue_certificate(uid, "xml-signing", csr_for(), requested_by="alice")
+
+
+def test_certificate_revoked_a_second_ago_is_refused(smki, srp_solr_uid):
+    cert = xml_cert(srp_solr_uid)
+    assert resolve_signer(cert.issuer_name, int(cert.serial)) == cert
+    revoke_certificate(cert, reason="key compromise", decided_by="dcc-op",
+                       effective_at=timezone.now() - timedelta(seconds=1))
+    with pytest.raises(SignerRejected) as caught:
+        resolve_signer(cert.issuer_name, int(cert.serial))
+    assert caught.value.code == "revoked"
+    assert "key compromise" in caught.value.message
+
+
+def test_revocation_records_reason_who_and_audit(smki, srp_solr_uid):
+    cert = xml_cert(srp_solr_uid)
+    with audit.acting_as("bob"):
+        revoke_certificate(cert, reason="ARO request", decided_by="dcc-op")
+    cert.refresh_from_db()
+    assert cert.revocation_reason == "ARO request" and cert.revoked_by == "dcc-op"
+    assert cert.revoked_at <= timezone.now()
+    record = AuditRecord.objects.get(action="certificate.revoke", subject_id=str(cert.pk))
+    assert record.actor == "bob"
+    assert record.before["revoked_at"] is None and record.after["revoked_by"] == "dcc-op"
+
+
+def test_revocation_needs_a_reason(smki, srp_solr_uid):
+    with pytest.raises(RevocationError):
+        revoke_certificate(xml_cert(srp_solr_uid), reason=" ", decided_by="dcc-op")
+
+
+def test_scheduled_revocation_takes_effect_at_its_time(smki, srp_solr_uid):
+    cert = xml_cert(srp_solr_uid)
+    effective = timezone.now() + timedelta(hours=1)
+    revoke_certificate(cert, reason="licence revoked", decided_by="smki-pma", effective_at=effective)
+    assert resolve_signer(cert.issuer_name, int(cert.serial)) == cert  # before: accepted
+    assert resolve_signer(cert.issuer_name, int(cert.serial), at=effective - timedelta(seconds=1)) == cert
+    with pytest.raises(SignerRejected) as caught:
+        resolve_signer(cert.issuer_name, int(cert.serial), at=effective)  # at and after: refused
+    assert caught.value.code == "revoked"
+    assert AuditRecord.objects.filter(action="certificate.revoke_scheduled").exists()
+
+
+def test_an_earlier_revocation_wins_a_later_one_does_not_postpone(smki, srp_solr_uid):
+    cert = xml_cert(srp_solr_uid)
+    soon = timezone.now() + timedelta(hours=1)
+    revoke_certificate(cert, reason="first", decided_by="a", effective_at=soon)
+    revoke_certificate(cert, reason="later", decided_by="b", effective_at=soon + timedelta(days=1))
+    cert.refresh_from_db()
+    assert cert.revoked_at == soon and cert.revocation_reason == "first"
+    revoke_certificate(cert, reason="now", decided_by="c")
+    cert.refresh_from_db()
+    assert cert.revoked_at <= timezone.now() and cert.revocation_reason == "now"
+
+
+def crl_serials(der: bytes) -> set[int]:
+    return {entry.serial_number for entry in x509.load_der_x509_crl(der)}
+
+
+def test_crl_lists_exactly_the_effective_revocations(smki, supplier_uid):
+    kept, revoked, scheduled = (xml_cert(supplier_uid) for _ in range(3))
+    revoke_certificate(revoked, reason="compromise", decided_by="dcc-op")
+    later = timezone.now() + timedelta(hours=2)
+    revoke_certificate(scheduled, reason="licence", decided_by="dcc-op", effective_at=later)
+
+    row = current_crl()
+    crl = x509.load_der_x509_crl(bytes(row.der))
+    assert crl.is_signature_valid(smki.x509().public_key())
+    assert crl.signature_algorithm_oid == x509.oid.SignatureAlgorithmOID.ECDSA_WITH_SHA256
+    assert crl.issuer == smki.x509().subject
+    assert crl_serials(bytes(row.der)) == {int(revoked.serial)}
+    assert crl.next_update_utc <= later  # clients come back when the scheduled one takes effect
+    assert current_crl() == row  # nothing changed: the same CRL
+
+    after = later + timedelta(seconds=1)
+    row2 = current_crl(at=after)
+    assert crl_serials(bytes(row2.der)) == {int(revoked.serial), int(scheduled.serial)}
+    assert int(kept.serial) not in crl_serials(bytes(row2.der))
+    number = x509.load_der_x509_crl(bytes(row2.der)).extensions.get_extension_for_class(x509.CRLNumber).value
+    assert number.crl_number == row.number + 1
+
+
+def test_pki_crl_command_writes_the_crl(smki, supplier_uid, tmp_path):
+    cert = xml_cert(supplier_uid)
+    revoke_certificate(cert, reason="x", decided_by="y")
+    out = tmp_path / "now.crl"
+    call_command("pki_crl", "--out", str(out))
+    assert crl_serials(out.read_bytes()) == {int(cert.serial)}
+
+
+def test_revoking_all_of_a_partys_certificates_in_one_action(smki):
+    failed = PartyFactory(kind=PartyKind.SUPPLIER, short_name="failing")
+    other = PartyFactory(kind=PartyKind.SUPPLIER, short_name="healthy")
+    a = UserIDFactory(party=failed, roles=["IS"])
+    b = UserIDFactory(party=failed, roles=["GS"])
+    c = UserIDFactory(party=other, roles=["IS"])
+    mine = [issue_certificate(uid, kind, csr_for()) for uid in (a, b) for kind in ("digital-signing", "key-agreement")]
+    theirs = issue_certificate(c, "digital-signing", csr_for())
+
+    changed = revoke_party_certificates(failed, reason="supply licence revoked by the Authority",
+                                        decided_by="dcc-op")
+    assert sorted(x.pk for x in changed) == sorted(x.pk for x in mine)
+    for cert in mine:
+        cert.refresh_from_db()
+        assert cert.is_revoked() and cert.revoked_by == "dcc-op"
+    theirs.refresh_from_db()
+    assert theirs.revoked_at is None
+    record = AuditRecord.objects.get(action="party.certificates_revoke", subject_id=str(failed.pk))
+    assert sorted(record.after["serials"]) == sorted(x.serial for x in mine)
+    assert crl_serials(bytes(current_crl().der)) == {int(x.serial) for x in mine}
+    assert revoke_party_certificates(failed, reason="again", decided_by="dcc-op") == []
+
+
+def test_pki_revoke_command_for_a_party_at_a_set_time(smki, supplier_uid, capsys):
+    cert = xml_cert(supplier_uid)
+    when = (timezone.now() + timedelta(days=1)).replace(microsecond=0)
+    call_command("pki_revoke", "--party", supplier_uid.party.short_name, "--reason", "licence revoked",
+                 "--decided-by", "authority", "--effective", when.isoformat())
+    cert.refresh_from_db()
+    assert cert.revoked_at == when and not cert.is_revoked()
+    assert cert.is_revoked(at=when)
+
+
+def test_pki_revoke_command_by_serial(smki, supplier_uid):
+    cert = xml_cert(supplier_uid)
+    call_command("pki_revoke", "--serial", cert.serial, "--reason", "compromise", "--decided-by", "dcc-op")
+    cert.refresh_from_db()
+    assert cert.is_revoked()
