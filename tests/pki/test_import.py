@@ -38,8 +38,10 @@ def test_xml_sign_certificates_resolve_by_issuer_and_serial(zaz1):
     # Names are compared as names: spacing and case of the RFC 2253 text do not matter.
     assert resolve_signer("CN=Z1, OU=07", SUPPLIER_XML_SIGN) == cert
     assert resolve_signer("cn=z1,ou=07", SUPPLIER_XML_SIGN) == cert
-    assert resolve_signer("CN=Z1,OU=07", 40938316298935008147424226388667426413).subject_eui == "90-B3-D5-1F-30-02-00-00"
-    assert resolve_signer("CN=Z1,OU=07", 37250744094852421200045328576547436839).subject_eui == "00-DB-12-34-56-78-00-04"
+    network_operator = resolve_signer("CN=Z1,OU=07", 40938316298935008147424226388667426413)
+    assert network_operator.subject_eui == "90-B3-D5-1F-30-02-00-00"
+    other_user = resolve_signer("CN=Z1,OU=07", 37250744094852421200045328576547436839)
+    assert other_user.subject_eui == "00-DB-12-34-56-78-00-04"
 
 
 def test_dsp_certificates_resolve(zaz1):

@@ -80,8 +80,8 @@ def _private_scalars(keystore_dir: Path) -> list[bytes]:
 
 
 def test_no_private_key_material_in_the_database(keystore_dir, settings, tmp_path):
-    from portal.demo import seed_registry
     from pki.demo import seed_certificates
+    from portal.demo import seed_registry
 
     seed_registry()
     entries = seed_certificates(tmp_path / "demo")
@@ -91,7 +91,7 @@ def test_no_private_key_material_in_the_database(keystore_dir, settings, tmp_pat
         key = load_pem_private_key(Path(entry["key"]).read_bytes(), password=None)
         secrets_.append(key.private_numbers().private_value.to_bytes(32, "big"))
     assert len(secrets_) >= 3
-    needles = [s for s in secrets_] + [s.hex().encode() for s in secrets_] + [s.hex().upper().encode() for s in secrets_]
+    needles = [*secrets_, *(s.hex().encode() for s in secrets_), *(s.hex().upper().encode() for s in secrets_)]
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names():
             cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - table names from introspection
