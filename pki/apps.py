@@ -8,9 +8,9 @@ class PkiConfig(AppConfig):
     def ready(self) -> None:
         from portal.audit_hooks import track
 
-        from .models import CertificateAuthority, IssuancePolicy
+        from .models import IssuancePolicy
 
-        # Certificates, orders and CRLs are audited by the services that change them (pki.issuance,
-        # pki.revocation); the policy and the CAs can change in the admin, so every change is recorded.
+        # CAs, certificates, orders and CRLs are audited by the services that change them (pki.ca,
+        # pki.issuance, pki.revocation, pki.crl, pki.importer; read-only in the admin). The issuance
+        # policy is data edited in the admin, so every change to it is recorded.
         track(IssuancePolicy)
-        track(CertificateAuthority, exclude=("der",))
