@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from portal import audit
@@ -74,7 +75,10 @@ def revoke_party_certificates(party: Party, *, reason: str, decided_by: str | No
     reason, decided_by, effective_at, now = _checked(reason, decided_by, effective_at)
     changed = []
     with transaction.atomic():
-        certs = Certificate.objects.select_for_update().filter(user_id__party=party).order_by("pk")
+        # Linked by User ID, or (imported before the User ID was registered) by the subject EUI.
+        euis = list(party.user_ids.values_list("eui", flat=True))
+        certs = (Certificate.objects.select_for_update()
+                 .filter(Q(user_id__party=party) | Q(user_id__isnull=True, subject_eui__in=euis)).order_by("pk"))
         for cert in certs:
             if _revoke(cert, reason=reason, decided_by=decided_by, effective_at=effective_at, now=now):
                 changed.append(cert)

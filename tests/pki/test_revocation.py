@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from pki.crl import current_crl
 from pki.issuance import issue_certificate
+from pki.models import Certificate
 from pki.repository import SignerRejected, resolve_signer
 from pki.revocation import RevocationError, revoke_certificate, revoke_party_certificates
 from portal import audit
@@ -150,3 +151,13 @@ def test_pki_revoke_command_by_serial(smki, supplier_uid):
     call_command("pki_revoke", "--serial", cert.serial, "--reason", "compromise", "--decided-by", "dcc-op")
     cert.refresh_from_db()
     assert cert.is_revoked()
+
+
+def test_party_revocation_covers_imported_certificates_of_its_user_ids(db, vectors_dir, supplier_uid):
+    from pki.importer import import_paths
+
+    import_paths([vectors_dir / "dccboxed-signing-tool/keys/Z1-supplier-ds.pem"])  # before the link existed
+    cert = Certificate.objects.get(serial="105986833131214866166891566273223584671")
+    Certificate.objects.filter(pk=cert.pk).update(user_id=None)
+    changed = revoke_party_certificates(supplier_uid.party, reason="licence revoked", decided_by="dcc-op")
+    assert [c.pk for c in changed] == [cert.pk]
