@@ -68,6 +68,9 @@ def import_certificate(cert: x509.Certificate, *, label: str, report: ImportRepo
         report.skipped.append((label, f"a different certificate with issuer {rfc2253(cert.issuer)} and serial "
                                       f"{cert.serial_number} is already registered"))
         return
+    if len(cert.subject) == 0:
+        report.skipped.append((label, "a Device Certificate (empty subject), not an Organisation Certificate"))
+        return
     try:
         facts = smki_facts(cert)
     except NotAnOrgCertificate as exc:

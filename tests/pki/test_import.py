@@ -116,3 +116,31 @@ def test_lookup_is_one_query(zaz1, django_assert_num_queries):
 def test_imported_certificate_links_to_a_registered_user_id(db, vectors_dir, supplier_uid):
     import_paths([vectors_dir / KEYS / "xml-sign-90B3D51F30010000-ds.pem"])
     assert resolve_signer("CN=Z1,OU=07", SUPPLIER_XML_SIGN).user_id == supplier_uid
+
+
+def test_device_certificates_are_not_taken_for_organisation_certificates(db, vectors_dir):
+    report = import_paths([vectors_dir / "gbcs-parser/keystore/00db1234567890a0-ds.pem"])
+    assert report.imported == []
+    assert "Device Certificate" in report.skipped[0][1]
+
+
+def test_signer_checks_cost_well_under_a_tenth_of_a_millisecond(zaz1):
+    """Beyond the one query: name matching, the checks and the parsed X.509 of a fresh row."""
+    import time
+
+    from django.utils import timezone
+
+    from pki.names import name_key
+    from pki.repository import check_signer
+
+    row = resolve_signer("CN=Z1,OU=07", SUPPLIER_XML_SIGN)
+    fields = {f.attname: getattr(row, f.attname) for f in Certificate._meta.concrete_fields}
+    rounds = 500
+    started = time.perf_counter()
+    for _ in range(rounds):
+        fresh = Certificate(**fields)  # what the query hands back on each request
+        assert fresh.issuer_key == name_key("CN=Z1,OU=07")
+        check_signer(fresh, at=timezone.now())
+        fresh.public_key()
+    per_call = (time.perf_counter() - started) / rounds
+    assert per_call < 100e-6, f"{per_call * 1e6:.1f} µs per lookup"
