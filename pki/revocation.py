@@ -76,9 +76,11 @@ def revoke_party_certificates(party: Party, *, reason: str, decided_by: str | No
     changed = []
     with transaction.atomic():
         # Linked by User ID, or (imported before the User ID was registered) by the subject EUI.
-        euis = list(party.user_ids.values_list("eui", flat=True))
-        certs = (Certificate.objects.select_for_update()
-                 .filter(Q(user_id__party=party) | Q(user_id__isnull=True, subject_eui__in=euis)).order_by("pk"))
+        # No join: PostgreSQL cannot lock rows of the nullable side of an outer join.
+        user_ids = dict(party.user_ids.values_list("pk", "eui"))
+        linked = Q(user_id__in=list(user_ids))
+        unlinked = Q(user_id__isnull=True, subject_eui__in=list(user_ids.values()))
+        certs = Certificate.objects.select_for_update().filter(linked | unlinked).order_by("pk")
         for cert in certs:
             if _revoke(cert, reason=reason, decided_by=decided_by, effective_at=effective_at, now=now):
                 changed.append(cert)
