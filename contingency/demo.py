@@ -22,6 +22,7 @@ from pathlib import Path
 from django.db import transaction
 from tqdm import tqdm
 
+from pki import demo as pki_demo
 from portal import audit
 from portal import demo as registry
 from portal.models import UserID, solr_role_code
@@ -165,12 +166,14 @@ def write_devices_csv(path: Path, meters: int) -> int:
 
 
 # --- extension point -------------------------------------------------------------------------
-# Later issues add sections to the manifest (keys, certificates, events). Add each as a function
-# ``(out_dir: Path) -> object`` here; seed_demo calls them in order, after the registry and the
-# meters exist, inside the same transaction, and stores the result under the key.
-# Planned: "certificates": pki.demo.seed_certificates(out_dir)  (see docs/manifest.md).
+# Sections that later issues add to the manifest (keys, certificates, events). Each is a function
+# ``(out_dir: Path) -> JSON value``; seed_demo calls them in this order, after the registry and the
+# meters exist, inside the same transaction, and stores each result under its key. Each must be
+# idempotent itself (a second run returns the same value and creates nothing).
 def _extensions() -> list[tuple[str, object]]:
-    return []
+    return [
+        ("certificates", pki_demo.seed_certificates),  # docs/pki.md, "Demo certificates"
+    ]
 
 
 @dataclass

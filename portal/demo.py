@@ -14,11 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from .eui import parse_eui64
 from .models import (
     LicenceStatus,
     Office,
@@ -32,7 +34,6 @@ from .models import (
     solr_role_code,
 )
 
-DCC_USER_ID = "90-B3-D5-1F-30-00-00-02"
 SRP_SOLR_USER_ID = "90-B3-D5-1F-30-20-00-01"
 SRP_ENDPOINT_URL = "https://srp.demo.invalid/duis/responses"
 ARRANGEMENT_START = dt.date(2024, 4, 1)
@@ -147,7 +148,7 @@ def _person(spec: DemoPerson, party: Party) -> None:
 def seed_registry() -> None:
     """Create the demo Parties, User IDs, the SRP arrangement and the people (what is missing)."""
     dcc = _party(*DCC, PartyKind.DCC)
-    _user_id(DCC_USER_ID, dcc, ())
+    _user_id(parse_eui64(settings.DCC_USER_ID), dcc, ())  # default 90-B3-D5-1F-30-00-00-02
     _party(*AUTHORITY, PartyKind.AUTHORITY)
     srp = _party(*SRP, PartyKind.SRP)
     _user_id(SRP_SOLR_USER_ID, srp, (solr_role_code(),), endpoint_url=SRP_ENDPOINT_URL)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections import Counter
 
 import pytest
@@ -43,7 +44,7 @@ def counts() -> dict[str, int]:
 def test_the_manifest_has_the_documented_fields(seeded):
     manifest = load(seeded)
     assert set(manifest) >= {"version", "solr_role_code", "parties", "srp_arrangements", "people", "devices_csv",
-                             "devices"}
+                             "devices", "certificates"}
     parties = {p["short_name"]: p for p in manifest["parties"]}
     for party in manifest["parties"]:
         assert set(party) >= {"name", "short_name", "kind", "user_ids"}
@@ -77,6 +78,20 @@ def test_the_manifest_has_the_documented_fields(seeded):
         assert offices[("sro", party["name"])] == 1
         assert offices[("aro", party["name"])] == 1
     assert Office.objects.exclude(status="verified").count() == 0
+
+
+def test_the_manifest_lists_the_demo_certificates_from_pki(seeded):
+    manifest = load(seeded)
+    held = {(c["user_id"], c["kind"]) for c in manifest["certificates"]}
+    parties = {p["short_name"]: p for p in manifest["parties"]}
+    assert ("90-B3-D5-1F-30-20-00-01", "xml-signing") in held  # the SRP's SoLR Contingency User ID
+    assert ("90-B3-D5-1F-30-00-00-02", "xml-signing") in held  # the DCC
+    for short_name in ("failing-energy", "collapsed-power"):
+        for uid in parties[short_name]["user_ids"]:
+            assert (uid["eui"], "digital-signing") in held
+    for entry in manifest["certificates"]:
+        assert set(entry) >= {"user_id", "kind", "serial", "issuer", "cert", "key"}
+        assert os.path.exists(entry["cert"]) and os.path.exists(entry["key"])
 
 
 def test_the_demo_people_can_log_in(seeded, client):
