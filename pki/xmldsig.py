@@ -127,28 +127,30 @@ Resolver = Callable[..., Any]
 
 
 class _SignerCache:
-    """The repository's answer for (issuer, serial), kept for a short time (``PKI_SIGNER_CACHE_SECONDS``).
+    """The repository's certificate for (issuer, serial), kept for ``PKI_SIGNER_CACHE_SECONDS`` (default 300).
 
-    Why: the ORM query costs more than the whole xmlsec verification, and the verify path runs on every
-    request (benchmarks/xmldsig_bench.py). What stays correct:
+    Why: the ORM lookup costs more than the whole xmlsec verification, and the verify path runs on every
+    request (benchmarks/xmldsig_bench.py). What keeps it exact:
 
+    * on every hit the row's revocation columns are read again (``pki.repository.revocation_token``, one cheap
+      primary-key read); if they changed, or the row is gone, the entry is dropped and the full lookup runs,
+      so a revocation recorded by any process applies to the very next request;
     * the cached row is re-checked in memory on every call with ``pki.repository.check_signer`` (validity at
       ``at``, revocation effective time, key usage, kind), so expiry and scheduled revocations are exact;
     * any save or delete of a Certificate in this process clears the cache at once and again on commit;
-    * a revocation recorded by another process is seen within the TTL (default 1 s; 0 disables caching);
     * refusals are never cached, so a newly imported certificate is usable at once.
     """
 
     MAX_ENTRIES = 4096
 
     def __init__(self):
-        self._entries: dict[tuple[str, int], tuple[Any, float]] = {}
+        self._entries: dict[tuple[str, int], tuple[Any, tuple | None, float]] = {}
         self._lock = threading.Lock()
         self._connected = False
 
     def resolve(self, issuer_name: str, serial: int, *, at=None, kinds=DEFAULT_KINDS):
         # Imported lazily: pki.repository needs the app registry, and pki.xmldsig is importable without it.
-        from pki.repository import check_signer, resolve_signer
+        from pki.repository import check_signer, resolve_signer, revocation_token
 
         ttl = _cache_seconds()
         if ttl <= 0:
@@ -157,14 +159,16 @@ class _SignerCache:
             self._connect()
         key = (issuer_name, serial)
         entry = self._entries.get(key)
-        if entry is not None and time.monotonic() - entry[1] < ttl:
-            check_signer(entry[0], at=at, kinds=kinds)
-            return entry[0]
+        if entry is not None and time.monotonic() - entry[2] < ttl:
+            cert, token, _ = entry
+            if revocation_token(cert.pk) == token:
+                check_signer(cert, at=at, kinds=kinds)
+                return cert
         cert = resolve_signer(issuer_name, serial, at=at, kinds=kinds)
         with self._lock:
             if len(self._entries) >= self.MAX_ENTRIES:
                 self._entries.clear()
-            self._entries[key] = (cert, time.monotonic())
+            self._entries[key] = (cert, revocation_token(cert.pk), time.monotonic())
         return cert
 
     def clear(self, **_signal_kwargs) -> None:
@@ -194,7 +198,7 @@ class _SignerCache:
 def _cache_seconds() -> float:
     from django.conf import settings
 
-    return float(getattr(settings, "PKI_SIGNER_CACHE_SECONDS", 1.0))
+    return float(getattr(settings, "PKI_SIGNER_CACHE_SECONDS", 300.0))
 
 
 _SIGNERS = _SignerCache()
