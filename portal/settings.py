@@ -205,6 +205,14 @@ SOLR_CONTINGENCY_ROLE_CODE = os.environ.get("SOLR_CONTINGENCY_ROLE_CODE", "SC")
 # The DCC's own User ID (DUIS: the target of non-device requests, the originator of responses).
 DCC_USER_ID = os.environ.get("SOLR_DCC_USER_ID", "90-B3-D5-1F-30-00-00-02")
 
+# SMKI (pki/conf.py has every SMKI_* setting with its default; these are the ones operators change).
+SMKI_KEYSTORE_CLASS = os.environ.get("SMKI_KEYSTORE_CLASS", "pki.keystore.EncryptedFileKeyStore")
+SMKI_CERT_VALIDITY_DAYS = int(os.environ.get("SMKI_CERT_VALIDITY_DAYS", str(365 * 10)))
+SMKI_CRL_VALIDITY_HOURS = int(os.environ.get("SMKI_CRL_VALIDITY_HOURS", "24"))
+# How long a verified signer's parsed certificate is kept per process; its revocation state is re-read
+# on every request regardless (pki/xmldsig.py). 0 turns the cache off.
+PKI_SIGNER_CACHE_SECONDS = float(os.environ.get("PKI_SIGNER_CACHE_SECONDS", "300"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
