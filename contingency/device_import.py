@@ -142,11 +142,11 @@ class _Row:
                 self.supplier_id, self.mpxn)
 
 
-def _supplier_index() -> dict[str, tuple[int, set[str]]]:
-    """Every User ID → (pk, its role codes). A registry holds hundreds, not millions."""
-    index: dict[str, tuple[int, set[str]]] = {}
-    for pk, eui, role in UserID.objects.values_list("pk", "eui", "roles__role"):
-        entry = index.setdefault(eui, (pk, set()))
+def _supplier_index() -> dict[str, tuple[int, set[str], str]]:
+    """Every User ID → (pk, its role codes, its Party's kind). A registry holds hundreds, not millions."""
+    index: dict[str, tuple[int, set[str], str]] = {}
+    for pk, eui, role, kind in UserID.objects.values_list("pk", "eui", "roles__role", "party__kind"):
+        entry = index.setdefault(eui, (pk, set(), kind))
         if role:
             entry[1].add(role)
     return index
@@ -294,7 +294,7 @@ def _check_row(line: int, value: dict[str, str], suppliers, first_line: dict[str
                                                parsed.get("payment_mode", ""), parsed["mpxn"]).items():
             problems.setdefault(column, problem)
         if supplier is not None:
-            problem = supplier_role_problem(device_type, supplier[1])
+            problem = supplier_role_problem(device_type, supplier[1], supplier[2])
             if problem:
                 held = ", ".join(sorted(supplier[1])) or "no role"
                 problems.setdefault("registered_supplier", f"{parsed['registered_supplier']} holds {held}; {problem}")

@@ -35,20 +35,26 @@ def device_problems(device_type: str, esme_variant: str, payment_mode: str, mpxn
     return problems
 
 
-def supplier_role_problem(device_type: str, roles: set[str]) -> str | None:
-    """The registered Supplier is the import supplier of an ESME or the gas supplier of a GSME."""
+def supplier_role_problem(device_type: str, roles: set[str], party_kind: str) -> str | None:
+    """The registered Supplier is a Supplier Party's User ID: the import supplier (IS) of an ESME or the
+    gas supplier (GS) of a GSME."""
+    from portal.models import PartyKind
+
     from .models import DeviceType
 
-    needed = {DeviceType.ESME: "IS", DeviceType.GSME: "GS"}.get(device_type)
-    if needed and needed not in roles:
-        return f"the registered supplier of a {device_type} must hold the {needed} role"
+    if party_kind != PartyKind.SUPPLIER:
+        return f"the registered supplier must be a User ID of a Supplier, not of a {PartyKind(party_kind).label}"
+    needed = {DeviceType.ESME: ("IS", "an ESME"), DeviceType.GSME: ("GS", "a GSME")}.get(device_type)
+    if needed and needed[0] not in roles:
+        return f"the registered supplier of {needed[1]} must hold the {needed[0]} role"
     return None
 
 
 def check_device(device: Device) -> None:
     problems = device_problems(device.device_type, device.esme_variant, device.payment_mode, device.mpxn)
     if device.registered_supplier_id:
-        problem = supplier_role_problem(device.device_type, set(device.registered_supplier.role_codes))
+        holder = device.registered_supplier
+        problem = supplier_role_problem(device.device_type, set(holder.role_codes), holder.party.kind)
         if problem:
             problems["registered_supplier"] = problem
     if problems:

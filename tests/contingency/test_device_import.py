@@ -163,9 +163,21 @@ def test_the_registered_supplier_must_hold_is_for_an_esme_and_gs_for_a_gsme(tmp_
     with pytest.raises(DeviceImportError) as exc_info:
         import_devices(path)
     assert errors_of(exc_info) == [
-        f"line 2: registered_supplier: {GS_EUI} holds GS; the registered supplier of a ESME must hold the IS role",
+        f"line 2: registered_supplier: {GS_EUI} holds GS; the registered supplier of an ESME must hold the IS role",
         f"line 3: registered_supplier: {IS_EUI} holds IS; the registered supplier of a GSME must hold the GS role",
     ]
+
+
+def test_the_registered_supplier_must_belong_to_a_supplier_party(tmp_path, supplier):
+    srp_eui = "90-B3-D5-1F-50-00-00-09"
+    UserIDFactory(party=PartyFactory(kind=PartyKind.SRP), eui=srp_eui, roles=["IS"])
+    with pytest.raises(DeviceImportError) as exc_info:
+        import_devices(write_csv(tmp_path, esme(1), esme(2, registered_supplier=srp_eui)))
+    assert errors_of(exc_info) == [
+        f"line 3: registered_supplier: {srp_eui} holds IS; the registered supplier must be a User ID of a "
+        "Supplier, not of a Shared Resource Provider",
+    ]
+    assert not Device.objects.exists()
 
 
 def test_euis_already_registered_are_errors_unless_update(tmp_path, supplier):
