@@ -137,11 +137,29 @@ def _person(spec: DemoPerson, party: Party) -> None:
     if user.pk is None or not user.check_password(spec.password):
         user.set_password(spec.password)
         user.save()
+    if spec.is_staff:
+        user.groups.add(_service_desk_group())
     office, _ = Office.objects.get_or_create(person=user, kind=spec.office, party=party,
                                              defaults={"status": OfficeStatus.VERIFIED})
     if office.status != OfficeStatus.VERIFIED:
         office.status = OfficeStatus.VERIFIED
         office.save()
+
+
+SERVICE_DESK_GROUP = "DCC service desk"
+# The admin is the service desk's tool until the portal's own pages cover its work: it may view and
+# change the registry, SMKI and meter data, and only view the audit log (which is read-only anyway).
+SERVICE_DESK_APPS = ("portal", "pki", "contingency")
+
+
+def _service_desk_group():
+    from django.contrib.auth.models import Group, Permission
+
+    group, _ = Group.objects.get_or_create(name=SERVICE_DESK_GROUP)
+    wanted = Permission.objects.filter(content_type__app_label__in=SERVICE_DESK_APPS).exclude(
+        codename__startswith="delete_")
+    group.permissions.add(*wanted)
+    return group
 
 
 @transaction.atomic

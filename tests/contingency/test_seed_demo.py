@@ -105,6 +105,22 @@ def test_the_demo_people_can_log_in(seeded, client):
     assert set(get_user_model().objects.filter(is_staff=True).values_list("username", flat=True)) == staff
 
 
+def test_the_demo_dcc_operators_can_use_the_admin_but_not_delete(seeded, client):
+    operator = next(p for p in load(seeded)["people"] if p["office"] == "dcc_operator")
+    assert client.login(username=operator["username"], password=operator["password"])
+    for page in ("/admin/portal/party/", "/admin/portal/userid/", "/admin/contingency/device/",
+                 "/admin/pki/certificate/", "/admin/portal/auditrecord/"):
+        assert client.get(page).status_code == 200, page
+    party = Party.objects.get(short_name="steady-supply")
+    assert client.post(f"/admin/portal/party/{party.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Party.objects.filter(pk=party.pk).exists()
+    # Everyone else is no staff: the admin sends them to its login page.
+    aro = next(p for p in load(seeded)["people"] if p["office"] == "aro")
+    client.logout()
+    assert client.login(username=aro["username"], password=aro["password"])
+    assert client.get("/admin/portal/party/").status_code == 302
+
+
 def test_the_meters_are_the_documented_mix(seeded):
     manifest = load(seeded)
     assert Device.objects.count() == manifest["devices"]["total"] == 3 * METERS
