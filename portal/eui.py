@@ -90,6 +90,17 @@ class EUI64Field(models.CharField):
         except InvalidEUI64 as exc:
             raise ValidationError(str(exc), code="invalid_eui64") from exc
 
+    def pre_save(self, model_instance, add):
+        # Store and keep the canonical form on the instance too, so that what code (and the audit
+        # log) sees after save() is what the database holds.
+        value = super().pre_save(model_instance, add)
+        try:
+            canonical = parse_eui64(value) if value not in (None, "") else value
+        except InvalidEUI64:
+            return value
+        setattr(model_instance, self.attname, canonical)
+        return canonical
+
     def get_prep_value(self, value):
         value = super().get_prep_value(value)
         if value in (None, ""):
