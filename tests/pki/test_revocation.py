@@ -161,3 +161,13 @@ def test_party_revocation_covers_imported_certificates_of_its_user_ids(db, vecto
     Certificate.objects.filter(pk=cert.pk).update(user_id=None)
     changed = revoke_party_certificates(supplier_uid.party, reason="licence revoked", decided_by="dcc-op")
     assert [c.pk for c in changed] == [cert.pk]
+
+
+def test_pki_revoke_effective_time_without_a_zone_is_utc(smki, supplier_uid):
+    from datetime import UTC, datetime
+
+    cert = xml_cert(supplier_uid)
+    call_command("pki_revoke", "--serial", cert.serial, "--reason", "compromise", "--decided-by", "dcc-op",
+                 "--effective", "2026-11-28T15:17:55")
+    cert.refresh_from_db()
+    assert cert.revoked_at == datetime(2026, 11, 28, 15, 17, 55, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """Revoke one certificate, or every certificate of a Party, now or from a set time."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -16,7 +16,7 @@ def parse_when(text: str) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError as exc:
         raise CommandError(f"--effective {text!r} is not an ISO 8601 date and time") from exc
-    return value if timezone.is_aware(value) else timezone.make_aware(value, timezone.utc)
+    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
 
 
 class Command(BaseCommand):
