@@ -27,6 +27,7 @@ from django.utils.text import slugify
 from portal import audit
 from portal.models import UserID
 
+from .issuance import IssuanceRefused, check_policy, holder_for
 from .models import Certificate, CertificateAuthority, CertificateSource
 from .names import name_key, rfc2253
 from .store import NotAnOrgCertificate, fingerprint, is_ca, issuing_ca_for, new_certificate, smki_facts
@@ -77,7 +78,21 @@ def import_certificate(cert: x509.Certificate, *, label: str, report: ImportRepo
         report.skipped.append((label, f"not an SMKI Organisation Certificate: {exc}"))
         return
     issuer = issuing_ca_for(cert)
-    user_id = UserID.objects.filter(eui=facts.eui).first() if facts.eui else None
+    user_id = UserID.objects.select_related("party").filter(eui=facts.eui).first() if facts.eui else None
+    if user_id is not None:
+        # The certificate would be linked to a registered User ID: the same issuance policy as pki.issuance
+        # (MP134B business requirement 2 included), so an import cannot give it what issuance would refuse.
+        try:
+            check_policy(holder_for(user_id), facts.kind)
+        except IssuanceRefused as exc:
+            why = f"refused by the issuance policy: {exc.reason}"
+            report.skipped.append((label, why))
+            audit.write("certificate.import_refuse", user_id, after={
+                "label": label, "serial": str(cert.serial_number), "issuer": rfc2253(cert.issuer),
+                "subject": rfc2253(cert.subject), "kind": facts.kind, "fingerprint": fingerprint(cert),
+                "reason": exc.reason,
+            })
+            return
     row = new_certificate(cert, source=CertificateSource.IMPORTED, ca=issuer, chain_verified=issuer is not None,
                           user_id=user_id, label=label, facts=facts)
     row.save()

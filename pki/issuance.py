@@ -60,7 +60,8 @@ class Holder:
     is_dcc: bool
 
 
-def _holder(user_id: UserID) -> Holder:
+def holder_for(user_id: UserID) -> Holder:
+    """The User ID with its roles, as the issuance policy sees it."""
     return Holder(user_id=user_id, roles=frozenset(r.role for r in user_id.roles.all()),
                   is_dcc=user_id.party.kind == PartyKind.DCC)
 
@@ -137,7 +138,7 @@ def order_certificate(user_id: UserID | str, kind: str, csr: bytes | str | x509.
             order.requested_eui = uid.eui
             if uid.status != UserIDStatus.ACTIVE:
                 raise IssuanceRefused(f"User ID {uid.eui} is {uid.get_status_display().lower()}, not active")
-            holder = _holder(uid)
+            holder = holder_for(uid)
             check_policy(holder, kind)
             public_key = checked_public_key(request)
             cert = _issue(holder, kind, public_key, validity_days)

@@ -144,3 +144,26 @@ def test_signer_checks_cost_well_under_a_tenth_of_a_millisecond(zaz1):
         fresh.public_key()
     per_call = (time.perf_counter() - started) / rounds
     assert per_call < 100e-6, f"{per_call * 1e6:.1f} µs per lookup"
+
+
+def test_import_runs_the_issuance_policy_for_a_registered_user_id(db, tmp_path, external_pki, srp_solr_uid):
+    """MP134B BR2: a SoLR Contingency User ID may hold XML signing certificates only, imported or issued."""
+    from portal.models import AuditRecord
+
+    digital = external_pki.issue(srp_solr_uid.eui, 0x02)
+    key_agreement = external_pki.issue(srp_solr_uid.eui, 0x02, key_agreement=True)
+    xml = external_pki.issue(srp_solr_uid.eui, 0x87)
+    path = external_pki.write(tmp_path, "srp", external_pki.cert, digital, key_agreement, xml)
+    report = import_paths([path])
+    assert [c.serial for c in report.imported] == [str(xml.serial_number)]
+    assert len(report.skipped) == 2
+    for _, why in report.skipped:
+        assert "SoLR Contingency role" in why and "MP134B business requirement 2" in why
+    assert not Certificate.objects.filter(serial=str(digital.serial_number)).exists()
+    with pytest.raises(SignerRejected) as caught:
+        resolve_signer("CN=XT1,OU=07", digital.serial_number, kinds=("digital-signing",))
+    assert caught.value.code == "unknown-certificate"
+    refused = AuditRecord.objects.filter(action="certificate.import_refuse")
+    assert refused.count() == 2
+    assert {r.after["serial"] for r in refused} == {str(digital.serial_number), str(key_agreement.serial_number)}
+    assert all("MP134B" in r.after["reason"] for r in refused)
