@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID, SignatureAlgorithmOID
 from django.core.exceptions import ValidationError
 
-from pki.issuance import order_certificate
+from pki.issuance import issue_certificate, order_certificate
 from pki.models import CertificateOrder, IssuancePolicy
 from pki.profile import X500_UNIQUE_IDENTIFIER
 from portal.models import AuditRecord, UserIDStatus, solr_role_code
@@ -196,3 +196,31 @@ def test_pki_issue_command_reports_a_refusal(smki, srp_solr_uid, tmp_path):
     csr_path.write_bytes(csr_for().public_bytes(Encoding.PEM))
     with pytest.raises(CommandError, match="SoLR Contingency"):
         call_command("pki_issue", srp_solr_uid.eui, "--kind", "digital-signing", "--csr", str(csr_path))
+
+
+def test_solr_role_is_refused_while_the_holder_has_other_certificates(smki):
+    """MP134B BR2 after issuance: an SRP User ID holding a Key Agreement certificate (role OU) cannot be given
+    the SoLR Contingency role until that certificate is revoked."""
+    from pki.revocation import revoke_certificate
+    from portal.models import PartyKind, UserRole
+    from tests.portal.factories import PartyFactory, UserIDFactory
+
+    srp = PartyFactory(kind=PartyKind.SRP, short_name="srp-two")
+    uid = UserIDFactory(eui="90-B3-D5-1F-30-20-00-09", party=srp, roles=["OU"])
+    ka = issue_certificate(uid, "key-agreement", csr_for(), requested_by="alice")
+    xml = issue_certificate(uid, "xml-signing", csr_for(), requested_by="alice")
+    with pytest.raises(ValidationError) as caught:
+        UserRole.objects.create(holder=uid, role=solr_role_code())
+    message = " ".join(caught.value.messages)
+    assert "MP134B business requirement 2" in message and f"serial {ka.serial}" in message
+    assert xml.serial not in message
+    assert not UserRole.objects.filter(holder=uid, role=solr_role_code()).exists()
+    # Changing an existing role into the SoLR one is the same save.
+    role = UserRole.objects.get(holder=uid, role="OU")
+    role.role = solr_role_code()
+    with pytest.raises(ValidationError):
+        role.save()
+
+    revoke_certificate(ka, reason="becoming a SoLR Contingency User ID", decided_by="dcc-op")
+    UserRole.objects.create(holder=uid, role=solr_role_code())
+    assert uid.roles.filter(role=solr_role_code()).exists()

@@ -1,0 +1,42 @@
+"""Receivers pki connects to other apps' models (pki/apps.py). portal never imports pki: the rule lives here.
+
+MP134B business requirement 2: a User ID holding the SoLR Contingency role may hold XML signing certificates
+only. Issuance and import enforce it (pki.issuance.check_policy); this receiver closes the other door: giving
+the role to a User ID that already holds a Digital Signing or Key Agreement certificate.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+
+
+def usable_non_xml_certificates(user_id):
+    """Digital Signing / Key Agreement certificates of ``user_id`` that are not revoked now and not expired:
+    linked to it, or (imported before it was registered) carrying its EUI."""
+    from .models import Certificate, CertificateKind
+
+    now = timezone.now()
+    mine = Q(user_id=user_id.pk) | Q(user_id__isnull=True, subject_eui=user_id.eui)
+    live = (Q(revoked_at__isnull=True) | Q(revoked_at__gt=now)) & Q(not_after__gte=now)
+    return Certificate.objects.filter(mine & live).exclude(kind=CertificateKind.XML_SIGNING).order_by("pk")
+
+
+def refuse_solr_role_with_other_certificates(sender, instance, raw: bool = False, **kwargs) -> None:
+    """pre_save of portal.UserRole: refuse the SoLR Contingency role while the holder has any unrevoked
+    Digital Signing or Key Agreement certificate (MP134B business requirement 2)."""
+    from portal.models import solr_role_code
+
+    if raw or instance.role != solr_role_code() or instance.holder_id is None:
+        return
+    holder = instance.holder
+    certs = list(usable_non_xml_certificates(holder)[:20])
+    if certs:
+        listed = ", ".join(f"serial {c.serial} ({c.get_kind_display()}, issuer {c.issuer_name})" for c in certs)
+        raise ValidationError(
+            f"User ID {holder.eui} cannot take the SoLR Contingency role ({instance.role}) while it holds "
+            f"certificates other than XML signing ones: {listed}. A SoLR Contingency User ID may hold XML "
+            f"signing certificates only (MP134B business requirement 2): revoke these certificates first.",
+            code="mp134b-br2",
+        )
