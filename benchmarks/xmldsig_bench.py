@@ -71,7 +71,7 @@ def _resolver():
     # The verifier's own default (None): the repository behind the signer cache.
     from django.core.management import call_command
 
-    call_command("pki_import", str(KEYS / f"{SIGNER}.pem"), verbosity=0, stdout=io.StringIO())
+    call_command("pki_import", "--trust-unchained", str(KEYS / f"{SIGNER}.pem"), verbosity=0, stdout=io.StringIO())
     return None, "pki.repository.resolve_signer (SQLite)"
 
 

@@ -5,8 +5,14 @@ Sources: PEM or DER certificate files, and DCC Boxed ``keystore.json`` (EUI → 
 {certificate, privateKey, role, name}; only the certificate is read, never the private key).
 Copes with what the vectors contain (reference §4):
 * the pre-1.4.1 DSP certificate whose OU is ``137`` in decimal (read as role 0x89);
-* certificates that do not chain to any CA we know (the ``xml-sign-*`` ones): imported anyway, with
-  ``chain_verified`` false, and trusted by lookup as DCC Boxed does;
+* certificates that do not chain to any CA we know (the ``xml-sign-*`` ones, which carry the Z1 name but
+  not its signature): imported only when the caller says so (``trust_unchained``, ``pki_import
+  --trust-unchained``), then trusted by lookup as DCC Boxed does, and recorded as such on the row
+  (``trusted_unchained``) and in the audit record; otherwise skipped;
+* a certificate whose issuer name is one of *our* CAs but whose signature does not verify with it is a
+  forgery: always refused;
+* the SMKI Organisation Certificate profile is checked (EC P-256 key, ecdsa-with-SHA256, critical Key Usage
+  with exactly one bit);
 * certificates ``cryptography`` cannot parse (the ``mdr-*`` ones, whose AlgorithmIdentifier carries an
   explicit NULL): skipped with a message.
 A CA certificate (basicConstraints CA) is registered as an external CertificateAuthority, so that later
@@ -27,6 +33,7 @@ from django.utils.text import slugify
 from portal import audit
 from portal.models import UserID
 
+from . import profile
 from .issuance import IssuanceRefused, check_policy, holder_for
 from .models import Certificate, CertificateAuthority, CertificateSource
 from .names import name_key, rfc2253
@@ -39,11 +46,14 @@ class ImportReport:
     already: list[Certificate] = field(default_factory=list)
     authorities: list[CertificateAuthority] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (label, why)
+    trusted: list[Certificate] = field(default_factory=list)  # known rows newly marked trusted_unchained
 
     def lines(self) -> list[str]:
         out = [f"imported {c.label or c.serial}: {c.kind} {c.subject_eui or '-'} serial {c.serial} "
-               f"issuer {c.issuer_name}{'' if c.chain_verified else ' (not chained to a known CA)'}"
+               f"issuer {c.issuer_name}"
+               f"{'' if c.chain_verified else ' (not chained to a known CA: trusted by --trust-unchained)'}"
                for c in self.imported]
+        out += [f"now trusted unchained {c.label or c.serial}: serial {c.serial}" for c in self.trusted]
         out += [f"already known {c.label or c.serial}: serial {c.serial}" for c in self.already]
         out += [f"CA {a.subject_name} registered (external, no key)" for a in self.authorities]
         out += [f"skipped {label}: {why}" for label, why in self.skipped]
@@ -57,13 +67,32 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
     return [x509.load_der_x509_certificate(data)]
 
 
-def import_certificate(cert: x509.Certificate, *, label: str, report: ImportReport) -> None:
+def _refuse(label: str, cert: x509.Certificate, why: str, report: ImportReport, subject=None) -> None:
+    report.skipped.append((label, why))
+    audit.write("certificate.import_refuse", subject, subject_type="" if subject else "pki.Certificate",
+                subject_repr="" if subject else f"serial {cert.serial_number}", after={
+        "label": label, "serial": str(cert.serial_number), "issuer": rfc2253(cert.issuer),
+        "subject": rfc2253(cert.subject), "fingerprint": fingerprint(cert), "reason": why,
+    })
+
+
+def import_certificate(cert: x509.Certificate, *, label: str, report: ImportReport,
+                       trust_unchained: bool = False) -> None:
+    """Register one certificate (see the module docstring). ``trust_unchained``: accept a certificate that
+    chains to no known CA, trusted by lookup (the row and the audit record say so)."""
     if is_ca(cert):
         _import_ca(cert, label=label, report=report)
         return
     existing = Certificate.objects.filter(fingerprint=fingerprint(cert)).first()
     if existing is not None:
-        report.already.append(existing)
+        if trust_unchained and not (existing.chain_verified or existing.trusted_unchained):
+            existing.trusted_unchained = True
+            existing.save(update_fields=["trusted_unchained"])
+            audit.write("certificate.trust_unchained", existing, before={"trusted_unchained": False},
+                        after={"trusted_unchained": True, "label": label})
+            report.trusted.append(existing)
+        else:
+            report.already.append(existing)
         return
     if Certificate.objects.filter(serial=str(cert.serial_number), issuer_key=name_key(cert.issuer)).exists():
         report.skipped.append((label, f"a different certificate with issuer {rfc2253(cert.issuer)} and serial "
@@ -74,10 +103,27 @@ def import_certificate(cert: x509.Certificate, *, label: str, report: ImportRepo
         return
     try:
         facts = smki_facts(cert)
-    except NotAnOrgCertificate as exc:
+        profile.check_org_certificate(cert)
+    except (NotAnOrgCertificate, profile.ProfileError) as exc:
         report.skipped.append((label, f"not an SMKI Organisation Certificate: {exc}"))
         return
-    issuer = issuing_ca_for(cert)
+    named = list(CertificateAuthority.objects.filter(subject_key=name_key(cert.issuer)))
+    issuer = issuing_ca_for(cert, named)
+    mismatch = ""
+    if issuer is None and named:
+        mismatch = (f"its issuer name {rfc2253(cert.issuer)} is that of CA "
+                    f"{', '.join(ca.name for ca in named)}, but its signature does not verify with that CA's key")
+        if any(ca.level != CertificateAuthority.Level.EXTERNAL for ca in named):
+            _refuse(label, cert, f"a forgery: {mismatch} (one of this service's own CAs)", report)
+            return
+        if not trust_unchained:
+            _refuse(label, cert, f"a forgery or a test certificate: {mismatch}; import it with --trust-unchained "
+                                 f"only if it is to be trusted by lookup (as DCC Boxed does)", report)
+            return
+    elif issuer is None and not trust_unchained:
+        report.skipped.append((label, f"chains to no known CA (issuer {rfc2253(cert.issuer)}): import its CA "
+                                      f"certificate first, or give --trust-unchained to trust it by lookup"))
+        return
     user_id = UserID.objects.select_related("party").filter(eui=facts.eui).first() if facts.eui else None
     if user_id is not None:
         # The certificate would be linked to a registered User ID: the same issuance policy as pki.issuance
@@ -85,29 +131,31 @@ def import_certificate(cert: x509.Certificate, *, label: str, report: ImportRepo
         try:
             check_policy(holder_for(user_id), facts.kind)
         except IssuanceRefused as exc:
-            why = f"refused by the issuance policy: {exc.reason}"
-            report.skipped.append((label, why))
-            audit.write("certificate.import_refuse", user_id, after={
-                "label": label, "serial": str(cert.serial_number), "issuer": rfc2253(cert.issuer),
-                "subject": rfc2253(cert.subject), "kind": facts.kind, "fingerprint": fingerprint(cert),
-                "reason": exc.reason,
-            })
+            _refuse(label, cert, f"refused by the issuance policy: {exc.reason}", report, subject=user_id)
             return
     row = new_certificate(cert, source=CertificateSource.IMPORTED, ca=issuer, chain_verified=issuer is not None,
                           user_id=user_id, label=label, facts=facts)
+    row.trusted_unchained = issuer is None
     row.save()
     audit.write("certificate.import", row, after={
         "label": label, "serial": row.serial, "issuer": row.issuer_name, "subject": row.subject_name,
-        "kind": row.kind, "chain_verified": row.chain_verified, "fingerprint": row.fingerprint,
+        "kind": row.kind, "chain_verified": row.chain_verified, "trusted_unchained": row.trusted_unchained,
+        "issuer_signature_mismatch": mismatch or None, "fingerprint": row.fingerprint,
     })
     report.imported.append(row)
 
 
 def _import_ca(cert: x509.Certificate, *, label: str, report: ImportReport) -> None:
     der = cert.public_bytes(Encoding.DER)
-    for ca in CertificateAuthority.objects.filter(subject_key=name_key(cert.subject)):
+    same_name = list(CertificateAuthority.objects.filter(subject_key=name_key(cert.subject)))
+    for ca in same_name:
         if bytes(ca.der) == der:
             return
+    own = [ca.name for ca in same_name if ca.level != CertificateAuthority.Level.EXTERNAL]
+    if own:
+        _refuse(label, cert, f"a CA certificate with the name of this service's own CA {', '.join(own)} "
+                             f"({rfc2253(cert.subject)}) but not that certificate: refused", report)
+        return
     base = slugify(f"external-{rfc2253(cert.subject)}")[:40] or "external"
     name, n = base, 1
     while CertificateAuthority.objects.filter(name=name).exists():
@@ -136,21 +184,8 @@ def _parse_or_skip(data: bytes, label: str, report: ImportReport) -> list[x509.C
         return []
 
 
-def import_file(path: Path, report: ImportReport | None = None) -> ImportReport:
-    """A certificate file (PEM, possibly several, or DER), or a DCC Boxed keystore.json."""
-    report = report or ImportReport()
-    path = Path(path)
-    if path.suffix == ".json":
-        return import_keystore_json(path, report)
-    certs = _parse_or_skip(path.read_bytes(), path.name, report)
-    with transaction.atomic():
-        # CA certificates first, so the others can be checked against them.
-        for cert in sorted(certs, key=lambda c: not is_ca(c)):
-            import_certificate(cert, label=path.stem, report=report)
-    return report
-
-
-def import_keystore_json(path: Path, report: ImportReport | None = None) -> ImportReport:
+def import_keystore_json(path: Path, report: ImportReport | None = None, *,
+                         trust_unchained: bool = False) -> ImportReport:
     report = report or ImportReport()
     data = json.loads(Path(path).read_text())
     with transaction.atomic():
@@ -163,12 +198,15 @@ def import_keystore_json(path: Path, report: ImportReport | None = None) -> Impo
                         report.skipped.append((label, "no certificate"))
                         continue
                     for cert in _parse_or_skip(pem.encode(), label, report):
-                        import_certificate(cert, label=label, report=report)
+                        import_certificate(cert, label=label, report=report, trust_unchained=trust_unchained)
     return report
 
 
-def import_paths(paths: list[Path]) -> ImportReport:
-    """Import files and directories (their *.pem, *.crt, *.cer, *.der), CA certificates first."""
+def import_paths(paths: list[Path], *, trust_unchained: bool = False) -> ImportReport:
+    """Import files and directories (their *.pem, *.crt, *.cer, *.der), CA certificates first.
+
+    ``trust_unchained``: also accept certificates that chain to no known CA (see the module docstring).
+    """
     report = ImportReport()
     files: list[Path] = []
     for path in map(Path, paths):
@@ -184,8 +222,8 @@ def import_paths(paths: list[Path]) -> ImportReport:
                 import_certificate(cert, label=label, report=report)
         for path in files:
             if path.suffix == ".json":
-                import_keystore_json(path, report)
+                import_keystore_json(path, report, trust_unchained=trust_unchained)
         for cert, label in parsed:
             if not is_ca(cert):
-                import_certificate(cert, label=label, report=report)
+                import_certificate(cert, label=label, report=report, trust_unchained=trust_unchained)
     return report

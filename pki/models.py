@@ -121,6 +121,9 @@ class Certificate(models.Model):
     ca = models.ForeignKey(CertificateAuthority, null=True, blank=True, on_delete=models.PROTECT,
                            related_name="certificates", help_text="The CA that issued it, when known.")
     chain_verified = models.BooleanField(default=False, help_text="Signature checked against the issuing CA.")
+    trusted_unchained = models.BooleanField(
+        default=False, help_text="Chains to no known CA, trusted by lookup because it was imported with "
+                                 "pki_import --trust-unchained (e.g. the DCC Boxed xml-sign certificates).")
     user_id = models.ForeignKey("portal.UserID", null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="certificates", verbose_name="User ID")
     label = models.CharField(max_length=128, blank=True, help_text="Where an imported certificate came from.")

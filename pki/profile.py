@@ -60,6 +60,32 @@ def key_identifier(public_key) -> bytes:
     return x509.SubjectKeyIdentifier.from_public_key(public_key).digest[:8]
 
 
+_KEY_USAGE_BITS = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+                   "key_agreement", "key_cert_sign", "crl_sign")
+
+
+def check_org_certificate(cert: x509.Certificate) -> None:
+    """Raise ProfileError unless ``cert`` follows the SMKI Organisation Certificate profile in what a verifier
+    relies on: an EC P-256 key, signed with ecdsa-with-SHA256, a critical Key Usage with exactly one bit
+    (digitalSignature or keyAgreement)."""
+    check_public_key(cert.public_key())
+    if cert.signature_algorithm_oid != SIGNATURE_ALGORITHM:
+        raise ProfileError(f"signed with {cert.signature_algorithm_oid.dotted_string}, not ecdsa-with-SHA256")
+    try:
+        extension = cert.extensions.get_extension_for_class(x509.KeyUsage)
+    except x509.ExtensionNotFound:
+        raise ProfileError("no Key Usage extension") from None
+    if not extension.critical:
+        raise ProfileError("the Key Usage extension is not critical")
+    usage = extension.value
+    bits = [name for name in _KEY_USAGE_BITS if getattr(usage, name)]
+    if usage.key_agreement:
+        bits += [name for name in ("encipher_only", "decipher_only") if getattr(usage, name)]
+    if bits not in (["digital_signature"], ["key_agreement"]):
+        raise ProfileError(f"Key Usage must be exactly one of digitalSignature or keyAgreement, not "
+                           f"{', '.join(bits) or 'nothing'}")
+
+
 def role_ou(role_code: int) -> str:
     if not 0 <= role_code <= 0xFF:
         raise ProfileError(f"role code {role_code} does not fit two hex digits")

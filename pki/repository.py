@@ -22,7 +22,7 @@ from .names import InvalidName, name_key
 
 REJECTION_CODES = (
     "unknown-certificate", "issuer-mismatch", "not-yet-valid", "expired", "revoked",
-    "no-digital-signature", "wrong-kind",
+    "no-digital-signature", "wrong-kind", "untrusted-issuer",
 )
 
 
@@ -93,6 +93,9 @@ def check_signer(cert: Certificate, *, at: datetime | None = None,
         raise SignerRejected("not-yet-valid", f"{label} is not valid before {cert.not_before.isoformat()}")
     if cert.not_after < at:
         raise SignerRejected("expired", f"{label} expired at {cert.not_after.isoformat()}")
+    if not (cert.chain_verified or cert.trusted_unchained):
+        raise SignerRejected("untrusted-issuer", f"{label} does not chain to a known CA and was not imported "
+                                                 f"with pki_import --trust-unchained")
     if cert.key_usage != KeyUsage.DIGITAL_SIGNATURE:
         raise SignerRejected("no-digital-signature", f"{label} has Key Usage {cert.key_usage}, not digitalSignature")
     if cert.kind not in tuple(kinds):

@@ -100,9 +100,11 @@ def fingerprint(cert: x509.Certificate) -> str:
     return hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()
 
 
-def issuing_ca_for(cert: x509.Certificate) -> CertificateAuthority | None:
+def issuing_ca_for(cert: x509.Certificate, candidates=None) -> CertificateAuthority | None:
     """A known CA whose subject is the certificate's issuer and whose key verifies its signature."""
-    for ca in CertificateAuthority.objects.filter(subject_key=name_key(cert.issuer)):
+    if candidates is None:
+        candidates = CertificateAuthority.objects.filter(subject_key=name_key(cert.issuer))
+    for ca in candidates:
         try:
             cert.verify_directly_issued_by(ca.x509())
         except (ValueError, TypeError, Exception):  # noqa: BLE001 - any failure means "not this CA"

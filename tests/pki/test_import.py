@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 from django.core.management import call_command
 
 from pki.importer import import_paths
@@ -26,7 +27,8 @@ SUPPLIER_KA_2015 = 78705613441713544701898588866012598037
 
 @pytest.fixture
 def zaz1(db, vectors_dir, capsys):
-    call_command("pki_import", str(vectors_dir / Z1_CA), str(vectors_dir / KEYS), str(vectors_dir / KEYSTORE))
+    call_command("pki_import", "--trust-unchained", str(vectors_dir / Z1_CA), str(vectors_dir / KEYS),
+                 str(vectors_dir / KEYSTORE))
     return capsys.readouterr().out
 
 
@@ -56,8 +58,11 @@ def test_dsp_certificates_resolve(zaz1):
 
 def test_chain_is_checked_where_possible(zaz1):
     assert Certificate.objects.get(serial=str(SUPPLIER_DS_2015)).chain_verified
-    # The xml-sign certs carry the Z1 name but not its signature: imported, trusted by lookup.
-    assert not Certificate.objects.get(serial=str(SUPPLIER_XML_SIGN)).chain_verified
+    # The xml-sign certs carry the Z1 name but not its signature: imported with --trust-unchained only,
+    # trusted by lookup, and the row says so.
+    xml_sign = Certificate.objects.get(serial=str(SUPPLIER_XML_SIGN))
+    assert not xml_sign.chain_verified and xml_sign.trusted_unchained
+    assert not Certificate.objects.get(serial=str(SUPPLIER_DS_2015)).trusted_unchained
     assert CertificateAuthority.objects.filter(level="external", subject_name="CN=Z1,OU=07").count() == 1
 
 
@@ -114,7 +119,7 @@ def test_lookup_is_one_query(zaz1, django_assert_num_queries):
 
 
 def test_imported_certificate_links_to_a_registered_user_id(db, vectors_dir, supplier_uid):
-    import_paths([vectors_dir / KEYS / "xml-sign-90B3D51F30010000-ds.pem"])
+    import_paths([vectors_dir / KEYS / "xml-sign-90B3D51F30010000-ds.pem"], trust_unchained=True)
     assert resolve_signer("CN=Z1,OU=07", SUPPLIER_XML_SIGN).user_id == supplier_uid
 
 
@@ -167,3 +172,118 @@ def test_import_runs_the_issuance_policy_for_a_registered_user_id(db, tmp_path, 
     assert refused.count() == 2
     assert {r.after["serial"] for r in refused} == {str(digital.serial_number), str(key_agreement.serial_number)}
     assert all("MP134B" in r.after["reason"] for r in refused)
+
+
+def test_a_certificate_naming_our_issuing_ca_without_its_signature_is_refused(smki, tmp_path, capsys):
+    """A forgery: our CA's name, another key. Refused even with --trust-unchained, never a signer."""
+    from pki.profile import build_org_certificate
+    from portal.models import AuditRecord
+    from tests.pki.conftest import p256_key
+
+    forger = p256_key()
+    issuing = smki.x509()
+    forged = build_org_certificate(
+        eui="90-B3-D5-1F-30-01-00-00", role_code=0x87, common_name="forged", public_key=p256_key().public_key(),
+        key_agreement=False, issuer_cert=issuing, issuer_key=forger, not_before=issuing.not_valid_before_utc,
+        days=365,
+    )
+    path = tmp_path / "forged.pem"
+    path.write_bytes(forged.public_bytes(Encoding.PEM))
+    call_command("pki_import", "--trust-unchained", str(path))
+    out = capsys.readouterr().out
+    assert "skipped forged: a forgery" in out and "this service's own CAs" in out
+    assert not Certificate.objects.filter(serial=str(forged.serial_number)).exists()
+    with pytest.raises(SignerRejected) as caught:
+        resolve_signer(smki.subject_name, forged.serial_number)
+    assert caught.value.code == "unknown-certificate"
+    assert AuditRecord.objects.filter(action="certificate.import_refuse").count() == 1
+
+
+def test_a_ca_certificate_with_our_ca_name_is_not_registered(smki, tmp_path):
+    from pki.profile import build_ca_certificate
+    from tests.pki.conftest import p256_key
+
+    key = p256_key()
+    fake = build_ca_certificate(subject=smki.x509().subject, public_key=key.public_key(), issuer_cert=None,
+                                issuer_key=key, path_length=0, not_before=smki.not_before, days=365)
+    path = tmp_path / "fake-ca.pem"
+    path.write_bytes(fake.public_bytes(Encoding.PEM))
+    report = import_paths([path], trust_unchained=True)
+    assert report.authorities == [] and "own CA" in report.skipped[0][1]
+    assert CertificateAuthority.objects.filter(subject_key=smki.subject_key).count() == 1
+
+
+def test_unchained_certificates_need_the_explicit_flag(db, vectors_dir, capsys):
+    from portal.models import AuditRecord
+
+    path = str(vectors_dir / KEYS / "xml-sign-90B3D51F30010000-ds.pem")
+    call_command("pki_import", path)
+    out = capsys.readouterr().out
+    assert "chains to no known CA" in out and "give --trust-unchained" in out
+    assert not Certificate.objects.exists()
+
+    call_command("pki_import", "--trust-unchained", path)
+    row = Certificate.objects.get(serial=str(SUPPLIER_XML_SIGN))
+    assert row.trusted_unchained and not row.chain_verified
+    record = AuditRecord.objects.get(action="certificate.import")
+    assert record.after["trusted_unchained"] is True and record.actor == "system:pki_import --trust-unchained"
+    assert resolve_signer("CN=Z1,OU=07", SUPPLIER_XML_SIGN) == row
+
+
+def test_a_certificate_forging_an_external_ca_needs_the_flag(db, tmp_path, external_pki):
+    """The issuer name of a registered external CA but not its signature (the ZAZ1 xml-sign certificates
+    against the Z1 CA): refused by default, accepted as unchained with --trust-unchained, and recorded."""
+    from portal.models import AuditRecord
+    from tests.pki.conftest import p256_key
+
+    odd = external_pki.issue("90-B3-D5-1F-30-01-00-00", 0x87, issuer_key=p256_key())
+    ca_path = external_pki.write(tmp_path, "ca", external_pki.cert)
+    odd_path = external_pki.write(tmp_path, "odd", odd)
+    report = import_paths([ca_path, odd_path])
+    assert report.imported == [] and "signature does not verify" in report.skipped[0][1]
+    report = import_paths([odd_path], trust_unchained=True)
+    [row] = report.imported
+    assert row.trusted_unchained and not row.chain_verified
+    after = AuditRecord.objects.get(action="certificate.import").after
+    assert "does not verify" in after["issuer_signature_mismatch"]
+
+
+def test_an_untrusted_unchained_row_never_signs_until_imported_with_the_flag(db, vectors_dir):
+    import_paths([vectors_dir / KEYS / "xml-sign-90B3D51F30010000-ds.pem"], trust_unchained=True)
+    Certificate.objects.update(trusted_unchained=False)  # e.g. a row imported before the flag existed
+    with pytest.raises(SignerRejected) as caught:
+        resolve_signer("CN=Z1,OU=07", SUPPLIER_XML_SIGN)
+    assert caught.value.code == "untrusted-issuer"
+    report = import_paths([vectors_dir / KEYS / "xml-sign-90B3D51F30010000-ds.pem"], trust_unchained=True)
+    assert [c.serial for c in report.trusted] == [str(SUPPLIER_XML_SIGN)]
+    assert resolve_signer("CN=Z1,OU=07", SUPPLIER_XML_SIGN).trusted_unchained
+
+
+@pytest.mark.parametrize("defect", ["p384", "sha384", "ku-not-critical", "two-bits"])
+def test_import_checks_the_smki_profile(db, tmp_path, external_pki, defect):
+    from datetime import timedelta
+
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from django.utils import timezone
+
+    from pki.profile import key_identifier, org_subject
+
+    key = ec.generate_private_key(ec.SECP384R1() if defect == "p384" else ec.SECP256R1())
+    now = timezone.now()
+    usage = cx509.KeyUsage(digital_signature=True, content_commitment=defect == "two-bits", key_encipherment=False,
+                           data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
+                           encipher_only=False, decipher_only=False)
+    cert = (
+        cx509.CertificateBuilder().subject_name(org_subject("90-B3-D5-1F-30-01-00-00", 0x87, "x"))
+        .issuer_name(external_pki.cert.subject).public_key(key.public_key()).serial_number(cx509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=30))
+        .add_extension(usage, critical=defect != "ku-not-critical")
+        .add_extension(cx509.SubjectKeyIdentifier(key_identifier(key.public_key())), critical=False)
+        .sign(external_pki.key, hashes.SHA384() if defect == "sha384" else hashes.SHA256())
+    )
+    report = import_paths([external_pki.write(tmp_path, "ca", external_pki.cert),
+                           external_pki.write(tmp_path, "bad", cert)], trust_unchained=True)
+    assert report.imported == []
+    assert "not an SMKI Organisation Certificate" in report.skipped[0][1]

@@ -156,7 +156,7 @@ def test_pki_revoke_command_by_serial(smki, supplier_uid):
 def test_party_revocation_covers_imported_certificates_of_its_user_ids(db, vectors_dir, supplier_uid):
     from pki.importer import import_paths
 
-    import_paths([vectors_dir / "dccboxed-signing-tool/keys/Z1-supplier-ds.pem"])  # before the link existed
+    import_paths([vectors_dir / "dccboxed-signing-tool/keys/Z1-supplier-ds.pem"], trust_unchained=True)
     cert = Certificate.objects.get(serial="105986833131214866166891566273223584671")
     Certificate.objects.filter(pk=cert.pk).update(user_id=None)
     changed = revoke_party_certificates(supplier_uid.party, reason="licence revoked", decided_by="dcc-op")
