@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import functools
 import hashlib
 import hmac
 import re
@@ -44,7 +45,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from pki import safexml
@@ -639,59 +639,113 @@ def _compact(root: etree._Element) -> None:
 # Names
 # --------------------------------------------------------------------------------------------------
 
-# The attribute keywords Java's X500Principal.getName(RFC2253) prints; any other type is printed as
-# its dotted OID with the DER value in hex (RFC 2253 §2.3/§2.4).
+# The attribute types Java's X500Principal.getName() (RFC 2253) prints with a keyword. Every other type is
+# printed as its dotted OID with the hex of its DER value (RFC 2253 §2.3/§2.4), e.g. 2.5.4.5=#130441423132.
 _JAVA_KEYWORDS = {
-    NameOID.COMMON_NAME: "CN",
-    NameOID.COUNTRY_NAME: "C",
-    NameOID.LOCALITY_NAME: "L",
-    NameOID.STATE_OR_PROVINCE_NAME: "ST",
-    NameOID.ORGANIZATION_NAME: "O",
-    NameOID.ORGANIZATIONAL_UNIT_NAME: "OU",
-    NameOID.STREET_ADDRESS: "STREET",
-    NameOID.DOMAIN_COMPONENT: "DC",
-    NameOID.USER_ID: "UID",
+    "2.5.4.3": "CN",
+    "2.5.4.6": "C",
+    "2.5.4.7": "L",
+    "2.5.4.8": "ST",
+    "2.5.4.10": "O",
+    "2.5.4.11": "OU",
+    "2.5.4.9": "STREET",
+    "0.9.2342.19200300.100.1.25": "DC",
+    "0.9.2342.19200300.100.1.1": "UID",
 }
+# The string types Java prints as text (PrintableString, T61String, IA5String, GeneralString, BMPString,
+# UTF8String). It decodes the content octets of all of them as UTF-8. Any other value type is printed as #hex.
+_JAVA_TEXT_TAGS = frozenset({0x13, 0x14, 0x16, 0x1B, 0x1E, 0x0C})
+_JAVA_ESCAPED = frozenset(',=+<>#;"\\')
 
 
 def java_rfc2253(name: x509.Name) -> str:
     """The RFC 2253 string Java's ``X500Principal.getName()`` prints for ``name``, e.g. ``CN=Z1,OU=07``.
 
-    RDNs in reverse order of the DER sequence, ``,`` between RDNs, ``+`` inside a multi-valued RDN.
+    Written from the name's DER, as Java does: RDNs last first, ``,`` between RDNs, ``+`` between the
+    attributes of a multi-valued RDN in DER order; ``, = + < > # ; " \\`` escaped anywhere, NUL as ``\\00``,
+    every leading and trailing space or CR escaped. Checked against JDK 17 (tests/pki/test_xmldsig_java.py).
+    pki.names.rfc2253 is not used: it differs from Java for types without a keyword and for some escapes.
     """
-    parts = []
-    for rdn in reversed(list(name.rdns)):
+    return _java_rfc2253_der(name.public_bytes())
+
+
+@functools.lru_cache(maxsize=256)  # keyed by the DER: x509.Name equality ignores the string types
+def _java_rfc2253_der(der: bytes) -> str:
+    rdns = []
+    for rdn in _der_children(_der_content(der, 0x30)):
         atoms = []
-        for attribute in rdn:
-            keyword = _JAVA_KEYWORDS.get(attribute.oid)
-            if keyword is not None and isinstance(attribute.value, str):
-                atoms.append(f"{keyword}={_escape_rfc2253(attribute.value)}")
+        for atv in _der_children(_der_content(rdn, 0x31)):
+            oid_tlv, value_tlv = _der_children(_der_content(atv, 0x30))
+            oid = _oid_text(_der_content(oid_tlv, 0x06))
+            keyword = _JAVA_KEYWORDS.get(oid)
+            if keyword is not None and value_tlv[0] in _JAVA_TEXT_TAGS:
+                text = _der_content(value_tlv, value_tlv[0]).decode("utf-8", errors="replace")
+                atoms.append(f"{keyword}={_java_escape(text)}")
             else:
-                atoms.append(f"{attribute.oid.dotted_string}=#{_der_value(attribute).hex()}")
-        parts.append("+".join(atoms))
-    return ",".join(parts)
+                atoms.append(f"{keyword or oid}=#{value_tlv.hex()}")
+        rdns.append("+".join(atoms))
+    return ",".join(reversed(rdns))
 
 
-def _escape_rfc2253(value: str) -> str:
-    out = []
-    for index, char in enumerate(value):
-        if char in ',+"\\<>;' or (char == "#" and index == 0) or (char == " " and index in (0, len(value) - 1)):
-            out.append("\\" + char)
+def _java_escape(text: str) -> str:
+    chars = []
+    for char in text:
+        if char in _JAVA_ESCAPED:
+            chars.append("\\" + char)
+        elif char == "\x00":
+            chars.append("\\00")
         else:
-            out.append(char)
-    return "".join(out)
+            chars.append(char)
+    # Then each leading and trailing space or CR (of the escaped string) gets a backslash.
+    lead = 0
+    while lead < len(chars) and chars[lead] in (" ", "\r"):
+        lead += 1
+    trail = len(chars)
+    while trail > lead and chars[trail - 1] in (" ", "\r"):
+        trail -= 1
+    return "".join(["\\" + c for c in chars[:lead]] + chars[lead:trail] + ["\\" + c for c in chars[trail:]])
 
 
-def _der_value(attribute: x509.NameAttribute) -> bytes:
-    value = attribute.value if isinstance(attribute.value, bytes) else attribute.value.encode("utf-8")
-    tag = attribute._type.value if hasattr(attribute, "_type") else 12  # ASN.1 string type tag
-    length = len(value)
-    if length < 0x80:
-        encoded_length = bytes([length])
-    else:
-        size = (length.bit_length() + 7) // 8
-        encoded_length = bytes([0x80 | size]) + length.to_bytes(size, "big")
-    return bytes([tag]) + encoded_length + value
+def _der_header(der: bytes, offset: int) -> tuple[int, int]:
+    """(start of the content, end of the element) of the DER element at ``offset``."""
+    length = der[offset + 1]
+    start = offset + 2
+    if length & 0x80:
+        size = length & 0x7F
+        length = int.from_bytes(der[start : start + size], "big")
+        start += size
+    end = start + length
+    if end > len(der):
+        raise ValueError("truncated DER")
+    return start, end
+
+
+def _der_content(tlv: bytes, tag: int) -> bytes:
+    if not tlv or tlv[0] != tag:
+        raise ValueError(f"expected DER tag {tag:#04x}")
+    start, end = _der_header(tlv, 0)
+    return tlv[start:end]
+
+
+def _der_children(content: bytes) -> list[bytes]:
+    """The complete DER elements (tag, length and content) one after the other in ``content``."""
+    items, offset = [], 0
+    while offset < len(content):
+        _, end = _der_header(content, offset)
+        items.append(content[offset:end])
+        offset = end
+    return items
+
+
+def _oid_text(content: bytes) -> str:
+    arcs, value = [], 0
+    for octet in content:
+        value = (value << 7) | (octet & 0x7F)
+        if not octet & 0x80:
+            arcs.append(value)
+            value = 0
+    first = min(arcs[0] // 40, 2)
+    return ".".join(str(arc) for arc in [first, arcs[0] - 40 * first, *arcs[1:]])
 
 
 def _blank(text: str | None) -> bool:

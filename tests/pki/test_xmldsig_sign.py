@@ -145,3 +145,70 @@ def test_java_rfc2253_escapes_and_unknown_types():
     )
     # Java prints RDNs last-first; an attribute without a keyword as OID=#<DER hex> (PrintableString 0x13).
     assert xmldsig.java_rfc2253(name) == "2.5.4.5=#13024142,CN=a\\,b\\+c,OU=07"
+
+
+def _name(*rdns):
+    from cryptography import x509
+
+    return x509.Name([x509.RelativeDistinguishedName(list(rdn)) for rdn in rdns])
+
+
+def _cn(value, asn1_type=None):
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    if asn1_type is None:
+        return x509.NameAttribute(NameOID.COMMON_NAME, value)
+    return x509.NameAttribute(NameOID.COMMON_NAME, value, _type=asn1_type)
+
+
+def _awkward_names():
+    """(name, what JDK 17's X500Principal.getName() printed for a certificate with that name)."""
+    from cryptography import x509
+    from cryptography.x509.name import _ASN1Type
+    from cryptography.x509.oid import NameOID, ObjectIdentifier
+
+    attr = x509.NameAttribute
+    return {
+        "equals": (_name([_cn("a=b")]), "CN=a\\=b"),
+        "leading-equals": (_name([_cn("=a")]), "CN=\\=a"),
+        "inner-hash": (_name([_cn("a#b")]), "CN=a\\#b"),
+        "leading-hash": (_name([_cn("#abc")]), "CN=\\#abc"),
+        "specials": (_name([_cn('a,b+c"d\\e<f>g;h')]), 'CN=a\\,b\\+c\\"d\\\\e\\<f\\>g\\;h'),
+        "two-leading-spaces": (_name([_cn("  a")]), "CN=\\ \\ a"),
+        "two-trailing-spaces": (_name([_cn("a  ")]), "CN=a\\ \\ "),
+        "inner-spaces": (_name([_cn("a  b")]), "CN=a  b"),
+        "all-spaces": (_name([_cn("   ")]), "CN=\\ \\ \\ "),
+        "cr-at-the-edges": (_name([_cn("\r a \r")]), "CN=\\\r\\ a\\ \\\r"),
+        "nul": (_name([_cn("a\x00b")]), "CN=a\\00b"),
+        "control-and-non-ascii": (_name([_cn("a\x01b Zo\u00eb \u20ac")]), "CN=a\x01b Zo\u00eb \u20ac"),
+        "printable-string": (_name([_cn("Z1", _ASN1Type.PrintableString)]), "CN=Z1"),
+        "visible-string": (_name([_cn("Z1", _ASN1Type.VisibleString)]), "CN=#1a025a31"),
+        "universal-string": (_name([_cn("Z1", _ASN1Type.UniversalString)]), "CN=#1c080000005a00000031"),
+        "bmp-string": (_name([_cn("Z1", _ASN1Type.BMPString)]), "CN=\\00Z\\001"),
+        "bmp-string-euro": (_name([_cn("\u20ac", _ASN1Type.BMPString)]), "CN=\\ \ufffd"),
+        "serial-number": (_name([attr(NameOID.SERIAL_NUMBER, "AB12")]), "2.5.4.5=#130441423132"),
+        "email": (_name([attr(NameOID.EMAIL_ADDRESS, "x@example.org")]),
+                  "1.2.840.113549.1.9.1=#160d78406578616d706c652e6f7267"),
+        "title": (_name([attr(NameOID.TITLE, "Dr")]), "2.5.4.12=#0c024472"),
+        "unknown-oid": (_name([attr(ObjectIdentifier("1.2.3.4"), "xyz", _type=_ASN1Type.UTF8String)]),
+                        "1.2.3.4=#0c0378797a"),
+        "keywords": (_name([attr(NameOID.DOMAIN_COMPONENT, "org")], [attr(NameOID.USER_ID, "u1")],
+                           [attr(NameOID.COUNTRY_NAME, "GB")], [attr(NameOID.STATE_OR_PROVINCE_NAME, "S")],
+                           [attr(NameOID.LOCALITY_NAME, "L")], [attr(NameOID.ORGANIZATION_NAME, "O")],
+                           [attr(NameOID.STREET_ADDRESS, "1 St")]),
+                     "STREET=1 St,O=O,L=L,ST=S,C=GB,UID=u1,DC=org"),
+        "multi-valued-rdn": (_name([_cn("b"), _cn("a"), attr(NameOID.ORGANIZATIONAL_UNIT_NAME, "z")]),
+                             "CN=a+CN=b+OU=z"),
+        "x500-unique-identifier": (_name([attr(ObjectIdentifier("2.5.4.45"), b"\x00\x90\xb3\xd5\x1f\x30\x01\x00\x00",
+                                               _type=_ASN1Type.BitString)], [_cn("Z1")]),
+                                   "CN=Z1,2.5.4.45=#03090090b3d51f30010000"),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_awkward_names()))
+def test_java_rfc2253_prints_what_jdk17_prints(case):
+    # Expected strings were printed by JDK 17.0.15 for certificates with these names; the Java
+    # interoperability tests (test_xmldsig_java.py) check the same rules against a live JDK.
+    name, expected = _awkward_names()[case]
+    assert xmldsig.java_rfc2253(name) == expected
