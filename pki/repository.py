@@ -41,7 +41,8 @@ class SignerRejected(Exception):
 def resolve_signer(issuer_name: str, serial: int, *, at: datetime | None = None,
                    kinds: tuple[str, ...] = ("xml-signing",)) -> Certificate:
     """Find the certificate by issuer (RFC 2253 text, compared as a parsed name) and serial, and check it
-    may sign at ``at`` (default now): within its validity, not revoked with an effective time <= at, Key Usage
+    may sign at ``at`` (default now): within its validity at ``at``, not revoked with an effective time at or
+    before the later of ``at`` and now, Key Usage
     digitalSignature, and of one of ``kinds``. Raises SignerRejected otherwise.
     """
     at = at or timezone.now()
@@ -83,10 +84,15 @@ def revocation_token(cert_id: int) -> tuple | None:
 
 def check_signer(cert: Certificate, *, at: datetime | None = None,
                  kinds: Iterable[str] = (CertificateKind.XML_SIGNING,)) -> None:
-    """The checks of resolve_signer on a certificate already in hand."""
-    at = at or timezone.now()
+    """The checks of resolve_signer on a certificate already in hand.
+
+    ``at`` decides the validity period only. Revocation is checked at the later of ``at`` and now: after its
+    effective time a revoked certificate never verifies, whatever time the caller asks about.
+    """
+    now = timezone.now()
+    at = at or now
     label = f"certificate {cert.serial} ({cert.issuer_name})"
-    if cert.revoked_at is not None and cert.revoked_at <= at:
+    if cert.revoked_at is not None and cert.revoked_at <= max(at, now):
         reason = f": {cert.revocation_reason}" if cert.revocation_reason else ""
         raise SignerRejected("revoked", f"{label} was revoked at {cert.revoked_at.isoformat()}{reason}")
     if cert.not_before > at:

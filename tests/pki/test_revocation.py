@@ -171,3 +171,27 @@ def test_pki_revoke_effective_time_without_a_zone_is_utc(smki, supplier_uid):
                  "--effective", "2026-11-28T15:17:55")
     cert.refresh_from_db()
     assert cert.revoked_at == datetime(2026, 11, 28, 15, 17, 55, tzinfo=UTC)
+
+
+def test_a_past_at_never_brings_a_revoked_certificate_back(smki, srp_solr_uid):
+    """``at`` decides the validity period; revocation is checked at max(at, now)."""
+    from pki import xmldsig
+    from tests.pki.conftest import p256_key
+
+    key = p256_key()
+    cert = issue_certificate(srp_solr_uid, "xml-signing", csr_for(key), requested_by="alice")
+    before = timezone.now()
+    revoke_certificate(cert, reason="key compromise", decided_by="dcc-op")
+    with pytest.raises(SignerRejected) as caught:
+        resolve_signer(cert.issuer_name, int(cert.serial), at=before - timedelta(seconds=5))
+    assert caught.value.code == "revoked"
+    # The same through the verifier, with the signer cache.
+    xmldsig.clear_signer_cache()
+    from lxml import etree
+
+    doc = etree.fromstring(b"<Request xmlns='urn:x'><Body>1</Body></Request>")
+    signed = xmldsig.sign(doc, key, cert.x509())
+    with pytest.raises(xmldsig.SignatureRejected) as rejected:
+        xmldsig.verify(signed, at=before - timedelta(seconds=5))
+    assert rejected.value.signer_code == "revoked"
+    xmldsig.clear_signer_cache()
