@@ -27,6 +27,7 @@ from portal.models import DuisRole, PartyKind, UserID, UserIDStatus, solr_role_c
 from . import ca as ca_module
 from . import conf, profile
 from .csr import CSRRejected, checked_public_key, load_csr
+from .keystore import KeyStoreError
 from .models import (
     ROLE_ACCESS_CONTROL_BROKER,
     ROLE_DSP_XML_SIGN,
@@ -141,8 +142,10 @@ def order_certificate(user_id: UserID | str, kind: str, csr: bytes | str | x509.
             holder = holder_for(uid)
             check_policy(holder, kind)
             public_key = checked_public_key(request)
-            cert = _issue(holder, kind, public_key, validity_days)
-        except (IssuanceRefused, CSRRejected, ca_module.CANotReady) as exc:
+            days = _validity_days(validity_days)
+            cert = _issue(holder, kind, public_key, days)
+        except (IssuanceRefused, CSRRejected, ca_module.CANotReady, KeyStoreError, ValueError) as exc:
+            # ValueError covers profile.ProfileError and malformed input: every failed order leaves a record.
             order.status = CertificateOrder.Status.REFUSED
             order.reason = str(exc)
             order.csr_pem = csr_pem
@@ -170,14 +173,23 @@ def issue_certificate(user_id: UserID | str, kind: str, csr, **kwargs):
     return order.certificate
 
 
-def _issue(holder: Holder, kind: str, public_key, validity_days: int | None):
+def _validity_days(validity_days) -> int:
+    """The requested validity in days (default SMKI_CERT_VALIDITY_DAYS); it must be a whole number above 0."""
+    if validity_days is None:
+        return int(conf.get("SMKI_CERT_VALIDITY_DAYS"))
+    if isinstance(validity_days, bool) or not isinstance(validity_days, int) or validity_days <= 0:
+        raise IssuanceRefused(f"the validity must be a whole number of days above 0, not {validity_days!r}")
+    return validity_days
+
+
+def _issue(holder: Holder, kind: str, public_key, days: int):
     issuing = ca_module.issuing_ca()
     issuer_key = ca_module.private_key(issuing)
     cert = profile.build_org_certificate(
         eui=holder.user_id.eui, role_code=role_code_for(holder, kind), common_name=holder.user_id.party.short_name,
         public_key=public_key, key_agreement=kind == CertificateKind.KEY_AGREEMENT,
         issuer_cert=issuing.x509(), issuer_key=issuer_key, not_before=timezone.now(),
-        days=int(validity_days or conf.get("SMKI_CERT_VALIDITY_DAYS")),
+        days=days,
     )
     row = new_certificate(cert, ca=issuing, chain_verified=True, user_id=holder.user_id)
     row.save()

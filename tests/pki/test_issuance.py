@@ -224,3 +224,26 @@ def test_solr_role_is_refused_while_the_holder_has_other_certificates(smki):
     revoke_certificate(ka, reason="becoming a SoLR Contingency User ID", decided_by="dcc-op")
     UserRole.objects.create(holder=uid, role=solr_role_code())
     assert uid.roles.filter(role=solr_role_code()).exists()
+
+
+@pytest.mark.parametrize("days", [-5, 0])
+def test_pki_issue_with_a_non_positive_validity_is_a_recorded_refusal(smki, supplier_uid, tmp_path, days):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="validity must be a whole number of days above 0"):
+        call_command("pki_issue", supplier_uid.eui, "--generate-key", str(tmp_path / "k.pem"),
+                     "--validity-days", str(days))
+    order = CertificateOrder.objects.get()
+    assert order.status == "refused" and "above 0" in order.reason and order.certificate is None
+    assert AuditRecord.objects.filter(action="certificate.refuse").count() == 1
+    assert not (tmp_path / "k.pem").exists()
+
+
+def test_a_key_store_failure_is_a_recorded_refusal(smki, supplier_uid, settings):
+    from pathlib import Path
+
+    for path in (Path(settings.DATA_DIR) / "keys").iterdir():  # the CA keys are gone
+        path.unlink()
+    order = order_certificate(supplier_uid, "xml-signing", csr_for(), requested_by="alice")
+    assert order.status == "refused" and "no key" in order.reason
+    assert AuditRecord.objects.filter(action="certificate.refuse").exists()
