@@ -1,9 +1,14 @@
 """Certificate Revocation Lists of the issuing CA (SMKI Org CP 4.9.7; RFC 5280 §5).
 
 ``current_crl()`` returns the newest stored CRL while it still says the truth: it has not passed its
-nextUpdate and lists exactly the revocations in effect now. Otherwise it signs a new one (numbered, signed
-with ecdsa-with-SHA256). nextUpdate is the sooner of the configured lifetime and the next scheduled
-revocation, so a client that honours nextUpdate never misses a revocation.
+nextUpdate, lists exactly the revocations in effect now with their effective times, and no scheduled
+revocation comes before its nextUpdate. Otherwise it signs a new one (numbered, signed with
+ecdsa-with-SHA256). nextUpdate is the sooner of the configured lifetime and the next scheduled revocation, so
+a client that honours nextUpdate never misses a revocation.
+
+Who signs: the revocation services (pki.revocation, right after a revocation), ``manage.py pki_crl`` and the
+periodic task ``pki.tasks.refresh_crl``, through ``refresh_crl()``. The public repository view only serves the
+newest stored CRL (``latest_crl()``); it signs one only when none exists yet.
 """
 
 from __future__ import annotations
@@ -33,14 +38,44 @@ def _next_scheduled(ca: CertificateAuthority, at: datetime) -> datetime | None:
             .values_list("revoked_at", flat=True).first())
 
 
+def _listed(row: RevocationList) -> list[tuple[int, datetime]]:
+    crl = x509.load_der_x509_crl(bytes(row.der))
+    return sorted((entry.serial_number, entry.revocation_date_utc) for entry in crl)
+
+
+def _still_true(row: RevocationList, ca: CertificateAuthority, at: datetime) -> bool:
+    if not (row.this_update <= at < row.next_update):
+        return False
+    wanted = [(int(serial), when.replace(microsecond=0)) for serial, when in _revoked(ca, at)]
+    if [int(serial) for serial, _ in wanted] != [int(serial) for serial in row.revoked_serials]:
+        return False
+    if _listed(row) != wanted:  # same serials, but an effective time moved
+        return False
+    scheduled = _next_scheduled(ca, at)
+    return scheduled is None or scheduled >= row.next_update  # a scheduled revocation moved earlier
+
+
+def latest_crl(ca: CertificateAuthority | None = None) -> RevocationList | None:
+    """The newest stored CRL of ``ca`` (default: the issuing CA), whatever its age; None if none yet."""
+    ca = ca or ca_module.issuing_ca()
+    return ca.crls.order_by("-number").first()
+
+
 def current_crl(ca: CertificateAuthority | None = None, *, at: datetime | None = None) -> RevocationList:
     ca = ca or ca_module.issuing_ca()
     at = at or timezone.now()
-    latest = ca.crls.order_by("-number").first()
-    if latest is not None and latest.next_update > at and latest.this_update <= at:
-        if latest.revoked_serials == [serial for serial, _ in _revoked(ca, at)]:
-            return latest
+    latest = latest_crl(ca)
+    if latest is not None and _still_true(latest, ca, at):
+        return latest
     return issue_crl(ca, at=at)
+
+
+def refresh_crl() -> RevocationList | None:
+    """Sign a new CRL of the issuing CA if the stored one no longer says the truth. None without a CA."""
+    try:
+        return current_crl()
+    except ca_module.CANotReady:
+        return None
 
 
 def issue_crl(ca: CertificateAuthority, *, at: datetime | None = None) -> RevocationList:

@@ -2,12 +2,14 @@
 
 A revocation records its effective time (``revoked_at``), the reason and who decided, and writes an audit
 record. From its effective time on, ``pki.repository.resolve_signer`` refuses the certificate and the CRL
-(pki.crl) lists it. ``revoke_party_certificates`` revokes every certificate of a Party in one action, as the
-DCC does when the Authority revokes a Supplier's licence.
+(pki.crl) lists it: a revocation signs a new CRL once committed, and ``pki.tasks.refresh_crl`` re-signs it
+when a scheduled revocation takes effect. ``revoke_party_certificates`` revokes every certificate of a Party
+in one action, as the DCC does when the Authority revokes a Supplier's licence.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from django.db import transaction
@@ -19,6 +21,7 @@ from portal.models import Party
 
 from .models import Certificate
 
+logger = logging.getLogger(__name__)
 
 class RevocationError(ValueError):
     pass
@@ -56,13 +59,26 @@ def _checked(reason: str, decided_by: str | None, effective_at: datetime | None)
     return reason, decided_by, effective_at, now
 
 
+def _publish_crl() -> None:
+    """Sign the CRL now that the revocations changed (after commit). A failure never undoes a revocation: the
+    periodic task pki.tasks.refresh_crl tries again."""
+    from .crl import refresh_crl
+
+    try:
+        refresh_crl()
+    except Exception:  # noqa: BLE001 - e.g. the key store is unavailable; logged, retried by the task
+        logger.exception("the CRL could not be signed after a revocation; pki.tasks.refresh_crl will retry")
+
+
 def revoke_certificate(cert: Certificate, *, reason: str, decided_by: str | None = None,
                        effective_at: datetime | None = None) -> Certificate:
     """Revoke ``cert`` now, or from ``effective_at``. An earlier effective time wins over a later one."""
     reason, decided_by, effective_at, now = _checked(reason, decided_by, effective_at)
     with transaction.atomic():
         locked = Certificate.objects.select_for_update().get(pk=cert.pk)
-        _revoke(locked, reason=reason, decided_by=decided_by, effective_at=effective_at, now=now)
+        changed = _revoke(locked, reason=reason, decided_by=decided_by, effective_at=effective_at, now=now)
+        if changed and locked.ca_id is not None:
+            transaction.on_commit(_publish_crl)
     return locked
 
 
@@ -88,4 +104,6 @@ def revoke_party_certificates(party: Party, *, reason: str, decided_by: str | No
             "reason": reason, "decided_by": decided_by, "effective_at": effective_at,
             "serials": [c.serial for c in changed],
         })
+        if any(c.ca_id is not None for c in changed):
+            transaction.on_commit(_publish_crl)
     return changed

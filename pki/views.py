@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET
 
 from . import conf
 from .ca import CANotReady
-from .crl import current_crl
+from .crl import current_crl, latest_crl
+from .keystore import KeyStoreError
 from .models import Certificate, CertificateAuthority
 from .names import InvalidName, name_key
 from .repository import search
@@ -128,10 +129,17 @@ def certificate_search(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def crl(request: HttpRequest) -> HttpResponse:
+    """The newest stored CRL. Signing is for pki.revocation, pki_crl and pki.tasks.refresh_crl: an anonymous
+    GET signs nothing, except the very first CRL when none exists yet."""
     try:
-        row = current_crl()
+        row = latest_crl()
+        if row is None:
+            row = current_crl()
     except CANotReady as exc:
         return JsonResponse({"error": str(exc)}, status=404)
+    except KeyStoreError:
+        return JsonResponse({"error": "no CRL has been published yet, and one cannot be signed now: "
+                                      "try again later"}, status=503)
     remaining = (row.next_update - timezone.now()).total_seconds()
     max_age = min(int(conf.get("SMKI_CRL_CACHE_SECONDS")), int(remaining))
     response = _cached(request, bytes(row.der), "application/pkix-crl", etag=row.sha256,

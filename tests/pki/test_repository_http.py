@@ -72,7 +72,7 @@ def test_search_rejects_bad_filters(client, certs):
     assert client.get("/smki/certificates", {"status": "happy"}).status_code == 400
 
 
-def test_crl_endpoint(client, certs, smki):
+def test_crl_endpoint(client, certs, smki, django_capture_on_commit_callbacks):
     response = client.get("/smki/crl")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pkix-crl"
@@ -82,8 +82,9 @@ def test_crl_endpoint(client, certs, smki):
     assert response["ETag"] and response["Last-Modified"] and response["Expires"]
     assert "max-age=" in response["Cache-Control"]
     assert client.get("/smki/crl", HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
-    # A new revocation changes the CRL, and so its ETag.
-    revoke_certificate(certs[1], reason="licence revoked", decided_by="dcc-op")
+    # A new revocation signs a new CRL once committed; the view serves it, and so its ETag changes.
+    with django_capture_on_commit_callbacks(execute=True):
+        revoke_certificate(certs[1], reason="licence revoked", decided_by="dcc-op")
     newer = client.get("/smki/crl")
     assert newer["ETag"] != response["ETag"]
     assert {e.serial_number for e in x509.load_der_x509_crl(newer.content)} == {int(certs[1].serial),
@@ -99,3 +100,27 @@ def test_ca_certificates_are_published(client, smki):
 def test_repository_is_read_only(client, certs):
     assert client.post(f"/smki/certificates/{certs[0].serial}.pem").status_code == 405
     assert client.post("/smki/crl").status_code == 405
+
+
+def test_the_crl_view_signs_nothing_once_a_crl_exists(client, certs, smki, django_assert_num_queries):
+    """An anonymous GET only reads the newest stored CRL, even when revocations changed since."""
+    from pki.models import RevocationList
+
+    first = client.get("/smki/crl")
+    assert first.status_code == 200 and RevocationList.objects.count() == 1
+    # Revoked without the on-commit CRL (as if signing had failed): the view still only serves the stored one.
+    revoke_certificate(certs[1], reason="licence revoked", decided_by="dcc-op")
+    again = client.get("/smki/crl")
+    assert again["ETag"] == first["ETag"] and RevocationList.objects.count() == 1
+    from pki.tasks import refresh_crl
+
+    result = refresh_crl()
+    assert result["revoked"] == 2 and RevocationList.objects.count() == 2
+    newest = client.get("/smki/crl")
+    assert newest["ETag"] != first["ETag"]
+    assert refresh_crl()["number"] == result["number"]  # nothing changed: no new CRL
+
+
+def test_crl_view_before_any_ca_is_404(client, db, keystore_dir):
+    response = client.get("/smki/crl")
+    assert response.status_code == 404 and "pki_init" in response.json()["error"]

@@ -195,3 +195,39 @@ def test_a_past_at_never_brings_a_revoked_certificate_back(smki, srp_solr_uid):
         xmldsig.verify(signed, at=before - timedelta(seconds=5))
     assert rejected.value.signer_code == "revoked"
     xmldsig.clear_signer_cache()
+
+
+def test_pki_revoke_audits_the_deciding_person(smki, supplier_uid, django_capture_on_commit_callbacks):
+    from pki.models import RevocationList
+
+    cert = xml_cert(supplier_uid)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("pki_revoke", "--serial", cert.serial, "--reason", "compromise", "--decided-by", "bob")
+    record = AuditRecord.objects.get(action="certificate.revoke")
+    assert record.actor == "bob" and record.context == "manage.py pki_revoke"
+    # The revocation signed the CRL that lists it.
+    crl = RevocationList.objects.order_by("-number").first()
+    assert crl is not None and crl.revoked_serials == [cert.serial]
+    assert AuditRecord.objects.filter(action="crl.issue").exists()
+
+
+def test_crl_is_reissued_when_an_effective_time_moves_with_the_same_serials(smki, supplier_uid):
+    cert = xml_cert(supplier_uid)
+    revoke_certificate(cert, reason="compromise", decided_by="dcc-op",
+                       effective_at=timezone.now() - timedelta(hours=1))
+    first = current_crl()
+    revoke_certificate(cert, reason="compromise, earlier", decided_by="dcc-op",
+                       effective_at=timezone.now() - timedelta(hours=2))
+    second = current_crl()
+    assert second.number == first.number + 1 and second.revoked_serials == first.revoked_serials
+    [entry] = list(x509.load_der_x509_crl(bytes(second.der)))
+    assert entry.revocation_date_utc == cert.__class__.objects.get(pk=cert.pk).revoked_at.replace(microsecond=0)
+
+
+def test_crl_is_reissued_when_a_scheduled_revocation_moves_before_its_next_update(smki, supplier_uid):
+    cert = xml_cert(supplier_uid)
+    first = current_crl()
+    soon = timezone.now() + timedelta(hours=1)
+    revoke_certificate(cert, reason="licence revoked", decided_by="dcc-op", effective_at=soon)
+    second = current_crl()
+    assert second.number == first.number + 1 and second.next_update <= soon

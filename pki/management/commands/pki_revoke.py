@@ -8,6 +8,7 @@ from django.utils import timezone
 from pki.models import Certificate
 from pki.names import InvalidName, name_key
 from pki.revocation import RevocationError, revoke_certificate, revoke_party_certificates
+from portal import audit
 from portal.models import Party
 
 
@@ -33,6 +34,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, serial, party, issuer, reason, effective, decided_by, **options):
         effective_at = parse_when(effective) if effective else None
+        # The audit records name who decided (not 'system'); the context says it came through this command.
+        with audit.acting_as(decided_by, context="manage.py pki_revoke"):
+            self._revoke(serial, party, issuer, reason, effective_at, decided_by)
+
+    def _revoke(self, serial, party, issuer, reason, effective_at, decided_by):
         try:
             if party:
                 try:
