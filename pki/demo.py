@@ -22,13 +22,12 @@ from portal.models import LicenceStatus, PartyKind, UserID, UserIDStatus, solr_r
 from . import ca as ca_module
 from . import profile
 from .csr import make_csr
+from .dcc_identity import DCC_XML_SIGNING_KEY_REF, dcc_signing_certificate  # noqa: F401 - the production home
 from .issuance import IssuanceRefused, order_certificate
 from .keystore import get_keystore
 from .models import Certificate, CertificateKind
 
 ACTOR = "system:seed_demo"
-# The DCC's XML signing key, for signing DUIS responses, is also kept in the key store under this reference.
-DCC_XML_SIGNING_KEY_REF = "dcc/xml-signing"
 
 
 def demo_targets() -> list[tuple[UserID, str]]:
@@ -67,8 +66,8 @@ def _reusable(cert_path: Path, key_path: Path) -> Certificate | None:
     from .store import fingerprint
 
     row = Certificate.objects.filter(fingerprint=fingerprint(cert)).first()
-    if row is None or row.not_after <= timezone.now():
-        return None
+    if row is None or row.not_after <= timezone.now() or row.revoked_at is not None:
+        return None  # expired, revoked or scheduled for revocation: issue a fresh one
     return row
 
 
@@ -115,11 +114,3 @@ def seed_certificates(out_dir: Path) -> list[dict]:
                 _ensure_dcc_key(key_path)
             entries.append(_entry(row, cert_path, key_path))
     return entries
-
-
-def dcc_signing_certificate() -> Certificate | None:
-    """The DCC's newest valid XML signing certificate (its key: DCC_XML_SIGNING_KEY_REF in the key store)."""
-    now = timezone.now()
-    return (Certificate.objects.filter(subject_eui=parse_eui64(settings.DCC_USER_ID), kind=CertificateKind.XML_SIGNING,
-                                       source="issued", not_before__lte=now, not_after__gt=now)
-            .exclude(revoked_at__lte=now).order_by("-not_before").first())

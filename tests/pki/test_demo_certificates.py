@@ -9,7 +9,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from cryptography.x509.oid import NameOID
 
-from pki.demo import DCC_XML_SIGNING_KEY_REF, dcc_signing_certificate, seed_certificates
+from pki.dcc_identity import DCC_XML_SIGNING_KEY_REF, dcc_signing_certificate, dcc_signing_identity
+from pki.demo import seed_certificates
 from pki.keystore import get_keystore
 from pki.models import Certificate, CertificateAuthority
 from pki.repository import resolve_signer
@@ -56,6 +57,25 @@ def test_the_dcc_signs_with_ou_89_and_its_key_is_in_the_store(demo):
     assert cert.x509().subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)[0].value == "89"
     assert dcc_signing_certificate() == cert
     assert get_keystore().load_private_key(DCC_XML_SIGNING_KEY_REF).public_key() == cert.public_key()
+    signing_cert, key = dcc_signing_identity()
+    assert signing_cert == cert and key.public_key() == cert.public_key()
+
+
+def test_the_old_demo_names_still_work(demo):
+    from pki import demo as pki_demo
+
+    assert pki_demo.DCC_XML_SIGNING_KEY_REF == DCC_XML_SIGNING_KEY_REF
+    assert pki_demo.dcc_signing_certificate() == dcc_signing_certificate()
+
+
+def test_a_revoked_demo_certificate_is_not_reused(demo):
+    from pki.revocation import revoke_certificate
+
+    out, entries = demo
+    entry = next(e for e in entries if e["user_id"] == SRP_SOLR)
+    revoke_certificate(Certificate.objects.get(serial=entry["serial"]), reason="test", decided_by="dcc-op")
+    again = next(e for e in seed_certificates(out) if e["user_id"] == SRP_SOLR)
+    assert again["serial"] != entry["serial"]
 
 
 def test_srp_xml_and_supplier_ds_profiles(demo):

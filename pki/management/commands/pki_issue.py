@@ -8,7 +8,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from pki import profile
 from pki.csr import make_csr
+from pki.dcc_identity import DCC_XML_SIGNING_KEY_REF
 from pki.issuance import order_certificate
+from pki.keystore import KeyStoreError, check_ref, get_keystore
 from pki.models import CertificateKind
 
 
@@ -18,6 +20,7 @@ def write_private_key(path: Path, key) -> None:
                             serialization.NoEncryption())
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # O_CREAT's mode applies to new files only: an existing file keeps its own
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)
 
@@ -32,14 +35,30 @@ class Command(BaseCommand):
         source.add_argument("--csr", type=Path, help="A CSR file, PEM or DER.")
         source.add_argument("--generate-key", type=Path, metavar="OUT.pem",
                             help="Generate an EC P-256 key pair here (demo/test use) and write the key to OUT.pem.")
+        source.add_argument("--into-keystore", metavar="REF",
+                            help="Generate the key pair here and keep the private key in the key store under REF "
+                                 "(never written to a file), e.g. the DCC's own XML signing key: "
+                                 f"--kind xml-signing --into-keystore {DCC_XML_SIGNING_KEY_REF}.")
+        parser.add_argument("--replace-key", action="store_true",
+                            help="With --into-keystore: replace a key already stored under REF.")
         parser.add_argument("--out", type=Path, help="Write the certificate (PEM) here; default: print it.")
         parser.add_argument("--validity-days", type=int)
         parser.add_argument("--requested-by", default="system:pki_issue",
                             help="Who asked (a username or 'system:…'); recorded on the order.")
 
-    def handle(self, *args, user_id, kind, csr, generate_key, out, validity_days, requested_by, **options):
+    def handle(self, *args, user_id, kind, csr, generate_key, into_keystore, replace_key, out, validity_days,
+               requested_by, **options):
         key = None
-        if generate_key:
+        store = get_keystore()
+        if into_keystore:
+            try:
+                check_ref(into_keystore)
+            except KeyStoreError as exc:
+                raise CommandError(str(exc)) from exc
+            if store.has_key(into_keystore) and not replace_key:
+                raise CommandError(f"a key {into_keystore!r} is already in the key store: give --replace-key to "
+                                   f"replace it (nothing was issued)")
+        if generate_key or into_keystore:
             key = profile.generate_key()
             request = make_csr(key)
         else:
@@ -51,7 +70,10 @@ class Command(BaseCommand):
         if not order.issued:
             raise CommandError(f"refused: {order.reason}")
         cert = order.certificate
-        if key is not None:
+        if into_keystore:
+            store.store_private_key(into_keystore, key, overwrite=replace_key)
+            self.stderr.write(f"private key stored in the key store as {into_keystore}")
+        elif key is not None:
             write_private_key(generate_key, key)
             self.stderr.write(f"private key written to {generate_key}")
         if out:

@@ -1,0 +1,65 @@
+"""The DCC's own XML signing identity outside the demo: pki_issue --into-keystore and pki.dcc_identity."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.x509.oid import NameOID
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from pki.dcc_identity import DCC_XML_SIGNING_KEY_REF, dcc_signing_certificate, dcc_signing_identity
+from pki.keystore import get_keystore
+from portal.models import PartyKind
+from tests.portal.factories import PartyFactory, UserIDFactory
+
+pytestmark = pytest.mark.django_db
+
+DCC_EUI = "90-B3-D5-1F-30-00-00-02"
+
+
+@pytest.fixture
+def dcc_uid(db):
+    return UserIDFactory(eui=DCC_EUI, party=PartyFactory(kind=PartyKind.DCC, short_name="dcc"))
+
+
+@override_settings(DCC_USER_ID=DCC_EUI)
+def test_pki_issue_into_the_key_store(smki, dcc_uid, keystore_dir, capsys):
+    with pytest.raises(LookupError):
+        dcc_signing_identity()
+    call_command("pki_issue", DCC_EUI, "--kind", "xml-signing", "--into-keystore", DCC_XML_SIGNING_KEY_REF,
+                 "--out", str(keystore_dir.parent / "dcc.pem"))
+    cert, key = dcc_signing_identity()
+    assert cert == dcc_signing_certificate()
+    assert cert.x509().subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)[0].value == "89"
+    assert key.public_key() == cert.public_key()
+    assert "PRIVATE KEY" not in capsys.readouterr().out
+    assert not list(keystore_dir.parent.glob("*.key.pem"))
+
+    # A second one needs --replace-key; without it nothing is issued.
+    with pytest.raises(CommandError, match="--replace-key"):
+        call_command("pki_issue", DCC_EUI, "--kind", "xml-signing", "--into-keystore", DCC_XML_SIGNING_KEY_REF)
+    assert dcc_uid.certificates.count() == 1
+    call_command("pki_issue", DCC_EUI, "--kind", "xml-signing", "--into-keystore", DCC_XML_SIGNING_KEY_REF,
+                 "--replace-key", "--out", str(keystore_dir.parent / "dcc2.pem"))
+    new_cert, new_key = dcc_signing_identity()
+    assert new_cert != cert and new_key.public_key() == new_cert.public_key()
+    assert get_keystore().load_private_key(DCC_XML_SIGNING_KEY_REF).public_key() == new_cert.public_key()
+
+
+def test_a_refused_order_stores_no_key(smki, srp_solr_uid):
+    with pytest.raises(CommandError, match="refused"):
+        call_command("pki_issue", srp_solr_uid.eui, "--kind", "digital-signing", "--into-keystore", "srp/ds")
+    assert not get_keystore().has_key("srp/ds")
+
+
+def test_generated_key_file_is_0600_even_if_it_existed(tmp_path):
+    import os
+
+    from pki import profile
+    from pki.management.commands.pki_issue import write_private_key
+
+    path = tmp_path / "key.pem"
+    path.write_text("old")
+    os.chmod(path, 0o644)
+    write_private_key(path, profile.generate_key())
+    assert path.stat().st_mode & 0o777 == 0o600
