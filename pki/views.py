@@ -1,7 +1,9 @@
 """The public SMKI repository over HTTP (SMKI Repository: certificates and CRLs are public information).
 
-GET only. Certificates and CRLs carry ETag, Last-Modified and Cache-Control, and conditional requests get
-304. Routes are in pki/urls.py and docs/pki.md.
+GET and HEAD only (``require_safe``; any other method is 405, and the views are ``csrf_exempt`` so that the
+answer is 405 and not a CSRF 403 whatever the client sends: they change nothing). Certificates and CRLs carry
+ETag, Last-Modified and Cache-Control, and conditional requests get 304. Routes are in pki/urls.py and
+docs/pki.md.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
 from . import conf
 from .ca import CANotReady
@@ -60,27 +63,32 @@ def _certificate(request: HttpRequest, serial: str) -> Certificate | HttpRespons
     return found[0]
 
 
-def _cert_cache_seconds(cert: Certificate) -> int:
+def read_only(view):
+    """A public, read-only repository view: GET/HEAD only (else 405), no CSRF check (it changes nothing)."""
+    return csrf_exempt(require_safe(view))
+
+
+def _cert_cache_seconds() -> int:
     # The bytes never change; the short lifetime lets clients notice a revocation through the JSON/CRL.
     return int(conf.get("SMKI_CERT_CACHE_SECONDS"))
 
 
-@require_GET
+@read_only
 def certificate_pem(request: HttpRequest, serial: str) -> HttpResponse:
     cert = _certificate(request, serial)
     if isinstance(cert, HttpResponse):
         return cert
     return _cached(request, cert.pem().encode(), "application/x-pem-file", etag=cert.fingerprint,
-                   last_modified=cert.created_at, max_age=_cert_cache_seconds(cert), filename=f"{serial}.pem")
+                   last_modified=cert.created_at, max_age=_cert_cache_seconds(), filename=f"{serial}.pem")
 
 
-@require_GET
+@read_only
 def certificate_der(request: HttpRequest, serial: str) -> HttpResponse:
     cert = _certificate(request, serial)
     if isinstance(cert, HttpResponse):
         return cert
     return _cached(request, bytes(cert.der), "application/pkix-cert", etag=cert.fingerprint,
-                   last_modified=cert.created_at, max_age=_cert_cache_seconds(cert), filename=f"{serial}.cer")
+                   last_modified=cert.created_at, max_age=_cert_cache_seconds(), filename=f"{serial}.cer")
 
 
 def certificate_json(cert: Certificate, request: HttpRequest | None = None, at: datetime | None = None) -> dict:
@@ -107,7 +115,7 @@ def certificate_json(cert: Certificate, request: HttpRequest | None = None, at: 
     }
 
 
-@require_GET
+@read_only
 def certificate_search(request: HttpRequest) -> HttpResponse:
     at = timezone.now()
     try:
@@ -115,8 +123,11 @@ def certificate_search(request: HttpRequest) -> HttpResponse:
                        status=request.GET.get("status"), at=at)
     except ValueError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
-    rows = [certificate_json(c, at=at) for c in certs.order_by("subject_eui", "kind", "-not_before")[:SEARCH_LIMIT]]
-    body = json.dumps({"count": len(rows), "results": rows}, indent=1).encode()
+    found = list(certs.order_by("subject_eui", "kind", "-not_before")[: SEARCH_LIMIT + 1])
+    truncated = len(found) > SEARCH_LIMIT
+    rows = [certificate_json(c, at=at) for c in found[:SEARCH_LIMIT]]
+    # count: the results in this answer; truncated: more matched than the SEARCH_LIMIT shown (narrow the filter).
+    body = json.dumps({"count": len(rows), "truncated": truncated, "results": rows}, indent=1).encode()
     response = HttpResponse(body, content_type="application/json")
     response["ETag"] = f'"{hashlib.sha256(body).hexdigest()}"'
     response["Cache-Control"] = "public, max-age=0, must-revalidate"  # status changes with time
@@ -127,7 +138,7 @@ def certificate_search(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_GET
+@read_only
 def crl(request: HttpRequest) -> HttpResponse:
     """The newest stored CRL. Signing is for pki.revocation, pki_crl and pki.tasks.refresh_crl: an anonymous
     GET signs nothing, except the very first CRL when none exists yet."""
@@ -148,7 +159,7 @@ def crl(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_GET
+@read_only
 def ca_certificate(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
     ca = CertificateAuthority.objects.filter(name=name).exclude(level=CertificateAuthority.Level.EXTERNAL).first()
     if ca is None:

@@ -129,26 +129,26 @@ def test_device_certificates_are_not_taken_for_organisation_certificates(db, vec
     assert "Device Certificate" in report.skipped[0][1]
 
 
-def test_signer_checks_cost_well_under_a_tenth_of_a_millisecond(zaz1):
-    """Beyond the one query: name matching, the checks and the parsed X.509 of a fresh row."""
-    import time
-
+def test_signer_checks_of_a_fresh_row_need_no_query_and_no_parsing(zaz1, django_assert_num_queries):
+    """Beyond the one query: name matching, the checks and the parsed X.509 of a fresh row happen in memory,
+    and the DER is parsed once per process (no wall-clock assertion: CI machines vary)."""
     from django.utils import timezone
 
+    from pki.models import _parse_der
     from pki.names import name_key
     from pki.repository import check_signer
 
     row = resolve_signer("CN=Z1,OU=07", SUPPLIER_XML_SIGN)
+    row.x509()
     fields = {f.attname: getattr(row, f.attname) for f in Certificate._meta.concrete_fields}
-    rounds = 500
-    started = time.perf_counter()
-    for _ in range(rounds):
-        fresh = Certificate(**fields)  # what the query hands back on each request
-        assert fresh.issuer_key == name_key("CN=Z1,OU=07")
-        check_signer(fresh, at=timezone.now())
-        fresh.public_key()
-    per_call = (time.perf_counter() - started) / rounds
-    assert per_call < 100e-6, f"{per_call * 1e6:.1f} µs per lookup"
+    misses = _parse_der.cache_info().misses
+    with django_assert_num_queries(0):
+        for _ in range(50):
+            fresh = Certificate(**fields)  # what the query hands back on each request
+            assert fresh.issuer_key == name_key("CN=Z1,OU=07")
+            check_signer(fresh, at=timezone.now())
+            fresh.public_key()
+    assert _parse_der.cache_info().misses == misses
 
 
 def test_import_runs_the_issuance_policy_for_a_registered_user_id(db, tmp_path, external_pki, srp_solr_uid):

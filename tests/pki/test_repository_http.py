@@ -37,7 +37,7 @@ def test_certificate_by_serial_pem_and_der(client, certs):
     assert der.content == bytes(xml.der)
     for response in (pem, der):
         assert response["ETag"] == f'"{xml.fingerprint}"'
-        assert "max-age=" in response["Cache-Control"] and "public" in response["Cache-Control"]
+        assert response["Cache-Control"] == "public, max-age=3600"  # SMKI_CERT_CACHE_SECONDS
         assert response["Last-Modified"]
     again = client.get(f"/smki/certificates/{xml.serial}.der", HTTP_IF_NONE_MATCH=der["ETag"])
     assert again.status_code == 304 and again.content == b""
@@ -80,7 +80,7 @@ def test_crl_endpoint(client, certs, smki, django_capture_on_commit_callbacks):
     assert crl.is_signature_valid(smki.x509().public_key())
     assert {e.serial_number for e in crl} == {int(certs[2].serial)}
     assert response["ETag"] and response["Last-Modified"] and response["Expires"]
-    assert "max-age=" in response["Cache-Control"]
+    assert_crl_cache_headers(response, crl)
     assert client.get("/smki/crl", HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
     # A new revocation signs a new CRL once committed; the view serves it, and so its ETag changes.
     with django_capture_on_commit_callbacks(execute=True):
@@ -97,9 +97,65 @@ def test_ca_certificates_are_published(client, smki):
     assert x509.load_pem_x509_certificate(response.content) == smki.x509()
 
 
-def test_repository_is_read_only(client, certs):
-    assert client.post(f"/smki/certificates/{certs[0].serial}.pem").status_code == 405
-    assert client.post("/smki/crl").status_code == 405
+def assert_crl_cache_headers(response, crl):
+    from datetime import UTC, datetime
+
+    from django.utils.http import parse_http_date
+
+    directives = dict(d.strip().partition("=")[::2] for d in response["Cache-Control"].split(","))
+    assert set(directives) == {"public", "max-age"}
+    max_age = int(directives["max-age"])
+    to_next_update = (crl.next_update_utc - datetime.now(UTC)).total_seconds()
+    assert 0 <= max_age <= to_next_update and max_age <= 300  # SMKI_CRL_CACHE_SECONDS
+    assert max_age == min(300, int(to_next_update)) or max_age == min(300, int(to_next_update) + 1)
+    assert parse_http_date(response["Expires"]) == int(crl.next_update_utc.timestamp())
+    assert parse_http_date(response["Last-Modified"]) == int(crl.last_update_utc.timestamp())
+
+
+def test_crl_max_age_never_outlives_next_update(client, certs, smki, settings):
+    """A CRL whose nextUpdate is close (a scheduled revocation) may be cached only until then."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from pki.crl import current_crl
+
+    settings.SMKI_CRL_CACHE_SECONDS = 3600
+    revoke_certificate(certs[1], reason="licence revoked", decided_by="dcc-op",
+                       effective_at=timezone.now() + timedelta(seconds=90))
+    row = current_crl()
+    response = client.get("/smki/crl")
+    crl = x509.load_der_x509_crl(response.content)
+    assert crl.next_update_utc == row.next_update
+    max_age = int(response["Cache-Control"].rpartition("max-age=")[2])
+    assert 0 < max_age <= 90
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete", "patch"])
+def test_repository_is_read_only(certs, method):
+    """405 everywhere, also for a client that does CSRF checks like a real browser (not a CSRF 403)."""
+    client = Client(HTTP_HOST="localhost", enforce_csrf_checks=True)
+    for url in (f"/smki/certificates/{certs[0].serial}.pem", f"/smki/certificates/{certs[0].serial}.der",
+                "/smki/certificates", "/smki/crl", "/smki/ca/issuing.pem"):
+        response = getattr(client, method)(url)
+        assert response.status_code == 405, url
+        assert set(response["Allow"].replace(" ", "").split(",")) == {"GET", "HEAD"}
+    assert client.head("/smki/crl").status_code == 200
+
+
+def test_search_says_when_it_is_truncated(client, certs, monkeypatch):
+    from pki import views
+
+    body = client.get("/smki/certificates").json()
+    assert body["count"] == 3 and body["truncated"] is False
+    monkeypatch.setattr(views, "SEARCH_LIMIT", 2)
+    body = client.get("/smki/certificates").json()
+    assert body["count"] == 2 and len(body["results"]) == 2 and body["truncated"] is True
+
+
+def test_ca_and_search_cache_headers(client, certs, smki):
+    assert client.get(f"/smki/ca/{smki.name}.der")["Cache-Control"] == "public, max-age=86400"
+    assert client.get("/smki/certificates")["Cache-Control"] == "public, max-age=0, must-revalidate"
 
 
 def test_the_crl_view_signs_nothing_once_a_crl_exists(client, certs, smki, django_assert_num_queries):
