@@ -147,11 +147,11 @@ def import_certificate(cert: x509.Certificate, *, label: str, report: ImportRepo
 
 def _import_ca(cert: x509.Certificate, *, label: str, report: ImportReport) -> None:
     der = cert.public_bytes(Encoding.DER)
-    same_name = list(CertificateAuthority.objects.filter(subject_key=name_key(cert.subject)))
-    for ca in same_name:
+    named_alike = list(CertificateAuthority.objects.filter(subject_key=name_key(cert.subject)))
+    for ca in named_alike:
         if bytes(ca.der) == der:
             return
-    own = [ca.name for ca in same_name if ca.level != CertificateAuthority.Level.EXTERNAL]
+    own = [ca.name for ca in named_alike if ca.level != CertificateAuthority.Level.EXTERNAL]
     if own:
         _refuse(label, cert, f"a CA certificate with the name of this service's own CA {', '.join(own)} "
                              f"({rfc2253(cert.subject)}) but not that certificate: refused", report)

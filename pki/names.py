@@ -35,7 +35,8 @@ def _normalise_text(value: str) -> str:
     return " ".join(value.split()).casefold()
 
 
-def _der_tlv(tag: int, content: bytes) -> bytes:
+def der_tlv(tag: int, content: bytes) -> bytes:
+    """One DER TLV: ``tag``, the definite length (short or long form), ``content``."""
     n = len(content)
     if n < 0x80:
         length = bytes([n])
@@ -43,6 +44,9 @@ def _der_tlv(tag: int, content: bytes) -> bytes:
         raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
         length = bytes([0x80 | len(raw)]) + raw
     return bytes([tag]) + length + content
+
+
+_der_tlv = der_tlv  # the old private name, kept for existing callers
 
 
 def _value_from_der(blob: bytes) -> str:
@@ -138,7 +142,7 @@ def _key_from_name(name: x509.Name) -> str:
             value = attr.value
             if isinstance(value, bytes):
                 tag = 0x03 if attr._type == x509.name._ASN1Type.BitString else 0x04
-                text = "#" + _der_tlv(tag, value).hex()
+                text = "#" + der_tlv(tag, value).hex()
             else:
                 text = _normalise_text(value)
             atvs.append(f"{attr.oid.dotted_string}={text}")
@@ -151,13 +155,6 @@ def name_key(name: str | x509.Name) -> str:
     if isinstance(name, x509.Name):
         return _key_from_name(name)
     return _key_from_text(name)
-
-
-def same_name(a: str | x509.Name, b: str | x509.Name) -> bool:
-    try:
-        return name_key(a) == name_key(b)
-    except InvalidName:
-        return False
 
 
 _SHORT = {"2.5.4.3": "CN", "2.5.4.11": "OU", "2.5.4.10": "O", "2.5.4.6": "C", "2.5.4.7": "L", "2.5.4.8": "ST",
@@ -186,7 +183,7 @@ def rfc2253(name: x509.Name) -> str:
             oid = attr.oid.dotted_string
             if isinstance(attr.value, bytes):
                 tag = 0x03 if attr._type == x509.name._ASN1Type.BitString else 0x04
-                atvs.append(f"{oid}=#{_der_tlv(tag, attr.value).hex()}")
+                atvs.append(f"{oid}=#{der_tlv(tag, attr.value).hex()}")
             else:
                 atvs.append(f"{_SHORT.get(oid, oid)}={_escape(attr.value)}")
         rdns.append("+".join(atvs))

@@ -9,6 +9,7 @@ x500UniqueIdentifier (2.5.4.45) = a BIT STRING of the 8 EUI-64 bytes, DER ``03 0
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -86,10 +87,35 @@ def check_org_certificate(cert: x509.Certificate) -> None:
                            f"{', '.join(bits) or 'nothing'}")
 
 
+_HEX_ROLE = re.compile(r"(?:0x)?([0-9a-f]{2})", re.IGNORECASE)
+_DECIMAL_ROLE = re.compile(r"[0-9]{3}")
+
+
+def parse_role(value: str | int, *, legacy_decimal: bool = False) -> int:
+    """The one parser of SMKI remote-party role codes (the subject OU; the repository's ``?role=``).
+
+    An int 0–255, or two hex digits (``02``, ``87``, optionally ``0x87``). With ``legacy_decimal``, also the
+    three decimal digits of the pre-1.4.1 DSP certificate's OU (``137`` = 0x89). Raises ProfileError (a
+    ValueError) for anything else.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        code = value
+    else:
+        text = str(value).strip()
+        if match := _HEX_ROLE.fullmatch(text):
+            code = int(match.group(1), 16)
+        elif legacy_decimal and _DECIMAL_ROLE.fullmatch(text):
+            code = int(text)
+        else:
+            raise ProfileError(f"role {value!r} is not a two-hex-digit SMKI role code")
+    if not 0 <= code <= 0xFF:
+        raise ProfileError(f"role code {code} does not fit two hex digits")
+    return code
+
+
 def role_ou(role_code: int) -> str:
-    if not 0 <= role_code <= 0xFF:
-        raise ProfileError(f"role code {role_code} does not fit two hex digits")
-    return f"{role_code:02X}"
+    """The OU text of a role code: two upper-case hex digits."""
+    return f"{parse_role(role_code):02X}"
 
 
 def org_subject(eui: str, role_code: int, common_name: str | None = None) -> x509.Name:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from cryptography import x509
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -19,6 +18,7 @@ from portal.eui import InvalidEUI64, parse_eui64
 
 from .models import Certificate, CertificateKind, KeyUsage
 from .names import InvalidName, name_key
+from .profile import parse_role
 
 REJECTION_CODES = (
     "unknown-certificate", "issuer-mismatch", "not-yet-valid", "expired", "revoked",
@@ -108,18 +108,6 @@ def check_signer(cert: Certificate, *, at: datetime | None = None,
         raise SignerRejected("wrong-kind", f"{label} is a {cert.kind} certificate; expected {', '.join(kinds)}")
 
 
-def find(issuer_name: str, serial: int | str) -> Certificate | None:
-    """The certificate with this issuer and serial, whatever its state, or None."""
-    try:
-        return Certificate.objects.get(serial=str(int(serial)), issuer_key=name_key(issuer_name))
-    except (Certificate.DoesNotExist, InvalidName, ValueError):
-        return None
-
-
-def find_for_x509(cert: x509.Certificate) -> Certificate | None:
-    return Certificate.objects.filter(serial=str(cert.serial_number), issuer_key=name_key(cert.issuer)).first()
-
-
 def search(*, eui: str | None = None, role: str | int | None = None, kind: str | None = None,
            status: str | None = None, at: datetime | None = None) -> QuerySet[Certificate]:
     """Certificates by subject EUI, role (OU: int, or two hex digits), kind and status.
@@ -143,17 +131,6 @@ def search(*, eui: str | None = None, role: str | int | None = None, kind: str |
     if status:
         qs = qs.filter(_status_q(status, at))
     return qs
-
-
-def parse_role(role: str | int) -> int:
-    """An SMKI role as an int: 2, '02' (hex, as in the OU), '0x87' or '87' (hex)."""
-    if isinstance(role, int):
-        return role
-    text = str(role).strip().lower().removeprefix("0x")
-    try:
-        return int(text, 16)
-    except ValueError:
-        raise ValueError(f"role {role!r} is not a two-hex-digit SMKI role code") from None
 
 
 _STATUS_ALIASES = {"i": "valid", "r": "revoked", "e": "expired", "p": "not-yet-valid"}

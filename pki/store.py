@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -22,10 +21,7 @@ from .models import (
     KeyUsage,
 )
 from .names import name_key, rfc2253
-from .profile import X500_UNIQUE_IDENTIFIER
-
-_HEX_ROLE = re.compile(r"[0-9A-Fa-f]{2}")
-_DECIMAL_ROLE = re.compile(r"[0-9]{3}")
+from .profile import X500_UNIQUE_IDENTIFIER, ProfileError, parse_role
 
 
 class NotAnOrgCertificate(ValueError):
@@ -41,16 +37,6 @@ class SmkiFacts:
     key_usage: str
     kind: str
     common_name: str
-
-
-def parse_role_ou(ou: str) -> int | None:
-    """OU = role as two hex digits; the pre-1.4.1 DSP certificate wrote it in decimal ('137' = 0x89)."""
-    ou = ou.strip()
-    if _HEX_ROLE.fullmatch(ou):
-        return int(ou, 16)
-    if _DECIMAL_ROLE.fullmatch(ou) and int(ou) <= 0xFF:
-        return int(ou)
-    return None
 
 
 def subject_eui(name: x509.Name) -> str | None:
@@ -77,7 +63,10 @@ def smki_facts(cert: x509.Certificate) -> SmkiFacts:
     else:
         raise NotAnOrgCertificate("Key Usage has neither digitalSignature nor keyAgreement")
     ous = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
-    role = parse_role_ou(str(ous[0].value)) if ous else None
+    try:
+        role = parse_role(str(ous[0].value), legacy_decimal=True) if ous else None
+    except ProfileError:
+        role = None
     if key_usage == KeyUsage.KEY_AGREEMENT:
         kind = CertificateKind.KEY_AGREEMENT
     elif role in (ROLE_XML_SIGN, ROLE_DSP_XML_SIGN):

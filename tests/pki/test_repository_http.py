@@ -180,3 +180,9 @@ def test_the_crl_view_signs_nothing_once_a_crl_exists(client, certs, smki, djang
 def test_crl_view_before_any_ca_is_404(client, db, keystore_dir):
     response = client.get("/smki/crl")
     assert response.status_code == 404 and "pki_init" in response.json()["error"]
+
+
+@pytest.mark.parametrize("role", ["1234", "2", "0x123", "zz"])
+def test_search_refuses_a_role_that_is_not_two_hex_digits(client, certs, role):
+    response = client.get("/smki/certificates", {"role": role})
+    assert response.status_code == 400 and "two-hex-digit" in response.json()["error"]
