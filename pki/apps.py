@@ -10,6 +10,7 @@ class PkiConfig(AppConfig):
         from portal.audit_hooks import track
         from portal.models import UserRole
 
+        from . import checks  # noqa: F401 - registers the SMKI system checks
         from .models import IssuancePolicy
         from .signals import refuse_solr_role_with_other_certificates
 

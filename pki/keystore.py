@@ -6,9 +6,9 @@ store can replace the default without touching its callers.
 
 The default, ``EncryptedFileKeyStore``, keeps each key as an encrypted PKCS#8 PEM file
 (``BestAvailableEncryption``) under ``DATA_DIR/keys``. The key-encryption secret comes from the environment
-(``SOLR_KEYSTORE_SECRET``), from a file named by ``SOLR_KEYSTORE_SECRET_FILE``, or from
-``DATA_DIR/keystore_secret``, generated once with mode 0600. Keys are never written to the database or to
-the source tree.
+(``SOLR_KEYSTORE_SECRET``), from a file named by ``SOLR_KEYSTORE_SECRET_FILE`` (which must exist), or from
+``DATA_DIR/keystore_secret``, generated once with mode 0600 (convenient for development; ``check --deploy``
+warns about it, pki/checks.py). Keys are never written to the database or to the source tree.
 """
 
 from __future__ import annotations
@@ -110,11 +110,28 @@ class EncryptedFileKeyStore(KeyStore):
         return self.path_for(key_ref).exists()
 
 
-def keystore_secret() -> bytes:
-    """SOLR_KEYSTORE_SECRET, or the file SOLR_KEYSTORE_SECRET_FILE / DATA_DIR/keystore_secret (made once, 0600)."""
+def default_secret_path() -> Path:
+    return Path(settings.DATA_DIR) / "keystore_secret"
+
+
+def secret_source() -> tuple[str, Path | None]:
+    """Where the key-encryption secret comes from: ("env", None), ("file", path) or ("default-file", path)."""
     if os.environ.get("SOLR_KEYSTORE_SECRET"):
+        return "env", None
+    if os.environ.get("SOLR_KEYSTORE_SECRET_FILE"):
+        return "file", Path(os.environ["SOLR_KEYSTORE_SECRET_FILE"])
+    return "default-file", default_secret_path()
+
+
+def keystore_secret() -> bytes:
+    """SOLR_KEYSTORE_SECRET, or the file SOLR_KEYSTORE_SECRET_FILE (which must exist), or
+    DATA_DIR/keystore_secret (generated once, mode 0600, only at that default path)."""
+    source, path = secret_source()
+    if source == "env":
         return os.environ["SOLR_KEYSTORE_SECRET"].encode()
-    path = Path(os.environ.get("SOLR_KEYSTORE_SECRET_FILE") or Path(settings.DATA_DIR) / "keystore_secret")
+    if source == "file" and not path.exists():
+        # A mistyped path must not silently become a new secret (and keys nobody can read later).
+        raise KeyStoreError(f"SOLR_KEYSTORE_SECRET_FILE names {path}, which does not exist")
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileExistsError):

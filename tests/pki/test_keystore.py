@@ -134,3 +134,37 @@ def test_the_store_is_swappable_by_a_setting(keystore_dir, settings, srp_solr_ui
     cert = issue_certificate(srp_solr_uid, "xml-signing", csr_for())
     cert.x509().verify_directly_issued_by(issuing.x509())
     assert not os.path.exists(keystore_dir)
+
+
+def test_a_missing_secret_file_is_an_error_not_a_new_secret(keystore_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("SOLR_KEYSTORE_SECRET_FILE", str(tmp_path / "mistyped"))
+    with pytest.raises(KeyStoreError, match="does not exist"):
+        keystore_secret()
+    assert not (tmp_path / "mistyped").exists()
+    assert not (keystore_dir.parent / "keystore_secret").exists()
+
+
+def test_deploy_check_warns_about_a_secret_inside_data_dir(keystore_dir, monkeypatch, tmp_path):
+    from django.core import checks
+
+    from pki.checks import keystore_secret_check
+
+    def ids():
+        return [m.id for m in keystore_secret_check()]
+
+    assert ids() == ["pki.W001"]  # the default DATA_DIR/keystore_secret
+    deploy = checks.run_checks(include_deployment_checks=True, tags=[checks.Tags.security])
+    assert "pki.W001" in [m.id for m in deploy]
+    assert "pki.W001" not in [m.id for m in checks.run_checks(tags=[checks.Tags.security])]  # deploy only
+    monkeypatch.setenv("SOLR_KEYSTORE_SECRET_FILE", str(keystore_dir.parent / "elsewhere-but-inside"))
+    (keystore_dir.parent / "elsewhere-but-inside").write_text("s3cret")
+    assert ids() == ["pki.W001"]
+    outside = tmp_path.parent / f"{tmp_path.name}-secret"
+    outside.write_text("s3cret")
+    monkeypatch.setenv("SOLR_KEYSTORE_SECRET_FILE", str(outside))
+    assert ids() == []
+    monkeypatch.setenv("SOLR_KEYSTORE_SECRET_FILE", str(outside) + "-typo")
+    assert ids() == ["pki.E001"]
+    monkeypatch.setenv("SOLR_KEYSTORE_SECRET", "from-the-environment")
+    assert ids() == []
+    outside.unlink()
