@@ -1,13 +1,32 @@
 """Admin: the issuance policy is editable data; certificates, CAs, orders and CRLs are read-only records
 (they change only through pki.issuance / pki.revocation, which audit every change)."""
 
+from django import forms
 from django.contrib import admin
 
 from .models import Certificate, CertificateAuthority, CertificateOrder, IssuancePolicy, RevocationList
 
 
+def policy_role_choices() -> list[tuple[str, str]]:
+    """The DUIS User Roles (with the SoLR Contingency one) and the DCC pseudo-role."""
+    from portal.models import role_choices
+
+    from .issuance import DCC_POLICY_ROLE
+
+    return [*role_choices(), (DCC_POLICY_ROLE, "DCC (the DCC's own User IDs)")]
+
+
+class IssuancePolicyForm(forms.ModelForm):
+    role = forms.ChoiceField(choices=policy_role_choices)
+
+    class Meta:
+        model = IssuancePolicy
+        fields = ("role", "kind", "note")
+
+
 @admin.register(IssuancePolicy)
 class IssuancePolicyAdmin(admin.ModelAdmin):
+    form = IssuancePolicyForm
     list_display = ("role", "kind", "note")
     list_filter = ("role", "kind")
     ordering = ("role", "kind")

@@ -50,7 +50,7 @@ def resolve_signer(issuer_name: str, serial: int, *, at: datetime | None = None,
         serial_text = str(int(serial))
     except (TypeError, ValueError):
         raise SignerRejected("unknown-certificate", f"{serial!r} is not a certificate serial number") from None
-    candidates = list(Certificate.objects.filter(serial=serial_text))
+    candidates = list(Certificate.objects.select_related("ca").filter(serial=serial_text))
     if not candidates:
         raise SignerRejected("unknown-certificate", f"no certificate with serial {serial_text} in the repository")
     try:
@@ -99,6 +99,12 @@ def check_signer(cert: Certificate, *, at: datetime | None = None,
         raise SignerRejected("not-yet-valid", f"{label} is not valid before {cert.not_before.isoformat()}")
     if cert.not_after < at:
         raise SignerRejected("expired", f"{label} expired at {cert.not_after.isoformat()}")
+    if cert.ca_id is not None:
+        # The issuing CA's own validity (loaded with the row by resolve_signer: no extra query).
+        ca = cert.ca
+        if ca.not_before > at or ca.not_after < at:
+            raise SignerRejected("expired", f"{label}: its issuing CA {ca.subject_name} is valid only from "
+                                            f"{ca.not_before.isoformat()} to {ca.not_after.isoformat()}")
     if not (cert.chain_verified or cert.trusted_unchained):
         raise SignerRejected("untrusted-issuer", f"{label} does not chain to a known CA and was not imported "
                                                  f"with pki_import --trust-unchained")

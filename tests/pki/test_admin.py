@@ -40,3 +40,19 @@ def test_policy_changes_in_the_admin_are_audited(admin_client):
     assert response.status_code == 302
     assert IssuancePolicy.objects.filter(role="RSA", kind="digital-signing").exists()
     assert AuditRecord.objects.filter(action="issuancepolicy.create", actor="root-admin").exists()
+
+
+def test_policy_role_is_a_choice_of_the_duis_roles(admin_client):
+    from portal.models import solr_role_code
+
+    page = admin_client.get("/admin/pki/issuancepolicy/add/", HTTP_HOST="localhost").content.decode()
+    for role in ("IS", "ES", "GS", "ED", "GT", "RSA", "OU", solr_role_code(), "DCC"):
+        assert f'<option value="{role}"' in page
+    response = admin_client.post("/admin/pki/issuancepolicy/add/", {"role": "XX", "kind": "xml-signing"},
+                                 HTTP_HOST="localhost")
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    # The SoLR Contingency rule shows as a form error, not a crash.
+    response = admin_client.post("/admin/pki/issuancepolicy/add/",
+                                 {"role": solr_role_code(), "kind": "digital-signing"}, HTTP_HOST="localhost")
+    assert response.status_code == 200 and "MP134B" in response.content.decode()
+    assert not IssuancePolicy.objects.filter(role="XX").exists()

@@ -231,3 +231,13 @@ def test_crl_is_reissued_when_a_scheduled_revocation_moves_before_its_next_updat
     revoke_certificate(cert, reason="licence revoked", decided_by="dcc-op", effective_at=soon)
     second = current_crl()
     assert second.number == first.number + 1 and second.next_update <= soon
+
+
+def test_a_certificate_of_an_expired_issuing_ca_does_not_sign(smki, supplier_uid):
+    from pki.models import CertificateAuthority
+
+    cert = xml_cert(supplier_uid)
+    CertificateAuthority.objects.filter(pk=smki.pk).update(not_after=timezone.now() - timedelta(seconds=1))
+    with pytest.raises(SignerRejected) as caught:
+        resolve_signer(cert.issuer_name, int(cert.serial))
+    assert caught.value.code == "expired" and "issuing CA" in caught.value.message
