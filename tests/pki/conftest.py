@@ -92,17 +92,3 @@ class ExternalPKI:
 def external_pki():
     return ExternalPKI()
 
-
-@pytest.fixture(autouse=True)
-def _xmldsig_tests_import_with_trust_unchained(request, monkeypatch):
-    """tests/pki/test_xmldsig_*.py (owned by the XML-signature work) register the ZAZ1 xml-sign certificates with
-    ``call_command("pki_import", …)`` from before ``--trust-unchained`` existed: those certificates chain to no
-    known CA, so the command now skips them without the flag. Until those tests pass the flag themselves, the
-    command behaves for them as if it had been given. Every other test sees the real default."""
-    if not request.module.__name__.rsplit(".", 1)[-1].startswith("test_xmldsig"):
-        return
-    from pki.management.commands import pki_import
-
-    real = pki_import.import_paths
-    monkeypatch.setattr(pki_import, "import_paths",
-                        lambda paths, **kwargs: real(paths, **{**kwargs, "trust_unchained": True}))
