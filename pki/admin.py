@@ -4,6 +4,8 @@
 from django import forms
 from django.contrib import admin
 
+from portal.admin import ReadOnlyAdmin
+
 from .models import Certificate, CertificateAuthority, CertificateOrder, IssuancePolicy, RevocationList
 
 
@@ -30,17 +32,6 @@ class IssuancePolicyAdmin(admin.ModelAdmin):
     list_display = ("role", "kind", "note")
     list_filter = ("role", "kind")
     ordering = ("role", "kind")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Certificate)

@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import pre_save
 
 
 class PkiConfig(AppConfig):
@@ -8,7 +7,7 @@ class PkiConfig(AppConfig):
 
     def ready(self) -> None:
         from portal.audit_hooks import track
-        from portal.models import UserRole
+        from portal.rules import register_role_check
 
         from . import checks  # noqa: F401 - registers the SMKI system checks
         from .models import IssuancePolicy
@@ -19,5 +18,5 @@ class PkiConfig(AppConfig):
         # policy is data edited in the admin, so every change to it is recorded.
         track(IssuancePolicy)
         # MP134B BR2: no SoLR Contingency role for a User ID that still holds other certificates.
-        pre_save.connect(refuse_solr_role_with_other_certificates, sender=UserRole,
-                         dispatch_uid="pki.refuse_solr_role_with_other_certificates")
+        # Registered as a registry role check, so the admin's form validation shows it too.
+        register_role_check(refuse_solr_role_with_other_certificates)

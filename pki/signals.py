@@ -1,4 +1,4 @@
-"""Receivers pki connects to other apps' models (pki/apps.py). portal never imports pki: the rule lives here.
+"""Rules pki adds to other apps' models (registered in pki/apps.py). portal never imports pki: the rule lives here.
 
 MP134B business requirement 2: a User ID holding the SoLR Contingency role may hold XML signing certificates
 only. Issuance and import enforce it (pki.issuance.check_policy); this receiver closes the other door: giving
@@ -23,19 +23,18 @@ def usable_non_xml_certificates(user_id):
     return Certificate.objects.filter(mine & live).exclude(kind=CertificateKind.XML_SIGNING).order_by("pk")
 
 
-def refuse_solr_role_with_other_certificates(sender, instance, raw: bool = False, **kwargs) -> None:
-    """pre_save of portal.UserRole: refuse the SoLR Contingency role while the holder has any unrevoked
-    Digital Signing or Key Agreement certificate (MP134B business requirement 2)."""
+def refuse_solr_role_with_other_certificates(holder, role: str) -> None:
+    """A registry role check (portal.rules.register_role_check): refuse the SoLR Contingency role while the
+    holder has any unrevoked Digital Signing or Key Agreement certificate (MP134B business requirement 2)."""
     from portal.models import solr_role_code
 
-    if raw or instance.role != solr_role_code() or instance.holder_id is None:
+    if role != solr_role_code() or holder.pk is None:
         return
-    holder = instance.holder
     certs = list(usable_non_xml_certificates(holder)[:20])
     if certs:
         listed = ", ".join(f"serial {c.serial} ({c.get_kind_display()}, issuer {c.issuer_name})" for c in certs)
         raise ValidationError(
-            f"User ID {holder.eui} cannot take the SoLR Contingency role ({instance.role}) while it holds "
+            f"User ID {holder.eui} cannot take the SoLR Contingency role ({role}) while it holds "
             f"certificates other than XML signing ones: {listed}. A SoLR Contingency User ID may hold XML "
             f"signing certificates only (MP134B business requirement 2): revoke these certificates first.",
             code="mp134b-br2",

@@ -66,7 +66,9 @@ class AuditActorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
+        # Touch request.user (and so the session) only when the client sent a session cookie: otherwise
+        # every response, public repository ones included, would get "Vary: Cookie" and defeat caches.
+        user = getattr(request, "user", None) if settings.SESSION_COOKIE_NAME in request.COOKIES else None
         actor = user.get_username() if user is not None and user.is_authenticated else "anonymous"
         request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
         with acting_as(actor, f"http:{request_id}"):

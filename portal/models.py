@@ -139,12 +139,12 @@ class UserRole(models.Model):
     def clean(self) -> None:
         from . import rules
 
-        rules.check_role(self.holder.party, self.role)
+        rules.check_user_role(self.holder, self.role)
 
     def save(self, *args, **kwargs):
         from . import rules
 
-        rules.check_role(self.holder.party, self.role)
+        rules.check_user_role(self.holder, self.role)
         super().save(*args, **kwargs)
 
 

@@ -4,13 +4,13 @@ the management commands and every service obey the same rules.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 
 if TYPE_CHECKING:
-    from .models import Office, Party, SRPArrangement
+    from .models import Office, Party, SRPArrangement, UserID
 
 
 def normalise_party(party: Party) -> None:
@@ -56,6 +56,24 @@ def check_role(party: Party, role: str) -> None:
             {"role": f"the SoLR Contingency role ({role}) may only be held by a User ID of a Shared Resource "
                      f"Provider; {party} is a {party.get_kind_display()}"}
         )
+
+
+# Checks other apps add to a User Role (e.g. pki: MP134B BR2 certificates). portal never imports
+# them; they register here from their AppConfig.ready(). Each is called as check(holder, role) and
+# raises ValidationError.
+_role_checks: list[Callable[[UserID, str], None]] = []
+
+
+def register_role_check(check: Callable[[UserID, str], None]) -> None:
+    if check not in _role_checks:
+        _role_checks.append(check)
+
+
+def check_user_role(holder: UserID, role: str) -> None:
+    """Every rule a User Role must satisfy: the registry's own, then the registered ones."""
+    check_role(holder.party, role)
+    for check in _role_checks:
+        check(holder, role)
 
 
 def check_roles_fit_party(party: Party, roles: Iterable[str]) -> None:

@@ -198,6 +198,8 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER")
 # Periodic work; later issues add their entries here.
 CELERY_BEAT_SCHEDULE = {
     "audit-seal": {"task": "portal.tasks.seal_audit_log", "schedule": 10.0},
+    # Signs a new CRL only when the revocations in effect changed (e.g. a scheduled one fell due).
+    "pki-refresh-crl": {"task": "pki.tasks.refresh_crl", "schedule": 60.0},
 }
 
 # --- the product ----------------------------------------------------------------------------

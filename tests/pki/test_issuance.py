@@ -247,3 +247,23 @@ def test_a_key_store_failure_is_a_recorded_refusal(smki, supplier_uid, settings)
     order = order_certificate(supplier_uid, "xml-signing", csr_for(), requested_by="alice")
     assert order.status == "refused" and "no key" in order.reason
     assert AuditRecord.objects.filter(action="certificate.refuse").exists()
+
+
+def test_the_admin_shows_the_solr_role_refusal_as_a_form_error(smki, client, django_user_model):
+    """The MP134B BR2 role check runs in the admin's form validation: an error on the page, no 500, no role."""
+    from portal.models import PartyKind, UserRole
+    from tests.portal.factories import PartyFactory, UserIDFactory
+
+    uid = UserIDFactory(eui="90-B3-D5-1F-30-20-00-0A", party=PartyFactory(kind=PartyKind.SRP), roles=["OU"])
+    issue_certificate(uid, "key-agreement", csr_for(), requested_by="alice")
+    client.force_login(django_user_model.objects.create_superuser("root-admin", "a@example.org", "pw-admin-1!"))
+    existing = UserRole.objects.get(holder=uid)
+    response = client.post(f"/admin/portal/userid/{uid.pk}/change/", {
+        "eui": uid.eui, "party": uid.party_id, "status": "active", "endpoint_url": "",
+        "roles-TOTAL_FORMS": "2", "roles-INITIAL_FORMS": "1", "roles-MIN_NUM_FORMS": "0", "roles-MAX_NUM_FORMS": "1000",
+        "roles-0-id": existing.pk, "roles-0-holder": uid.pk, "roles-0-role": "OU",
+        "roles-1-id": "", "roles-1-holder": uid.pk, "roles-1-role": solr_role_code(),
+    })
+    assert response.status_code == 200
+    assert "MP134B business requirement 2" in response.content.decode()
+    assert not UserRole.objects.filter(holder=uid, role=solr_role_code()).exists()

@@ -39,6 +39,7 @@ def test_certificate_by_serial_pem_and_der(client, certs):
         assert response["ETag"] == f'"{xml.fingerprint}"'
         assert response["Cache-Control"] == "public, max-age=3600"  # SMKI_CERT_CACHE_SECONDS
         assert response["Last-Modified"]
+        assert "Cookie" not in response.get("Vary", "")  # shared caches may keep it
     again = client.get(f"/smki/certificates/{xml.serial}.der", HTTP_IF_NONE_MATCH=der["ETag"])
     assert again.status_code == 304 and again.content == b""
 

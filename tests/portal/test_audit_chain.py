@@ -174,3 +174,11 @@ def test_postgresql_itself_refuses_updates_and_deletes():
     record.refresh_from_db()
     assert record.actor != "mallory" and record.seq is not None
     assert audit.verify().ok
+
+
+def test_anonymous_public_responses_do_not_vary_on_cookie(client):
+    # The audit middleware must not touch the session for clients without one (caches of public pages).
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert "Cookie" not in response.get("Vary", "")
+    assert response["X-Request-ID"]
