@@ -29,7 +29,6 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
-import functools
 import hashlib
 import hmac
 import re
@@ -48,6 +47,10 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from lxml import etree
 
 from pki import safexml
+from pki.names import rfc2253
+
+# Kept under its old name for callers: the one writer of Java-style RFC 2253 names is pki.names.rfc2253.
+java_rfc2253 = rfc2253
 
 __all__ = [
     "DS_NS",
@@ -600,7 +603,7 @@ def sign(
     signature_value = etree.SubElement(signature, TAG_SIGNATURE_VALUE)
     key_info = etree.SubElement(signature, TAG_KEY_INFO)
     issuer_serial = etree.SubElement(etree.SubElement(key_info, TAG_X509_DATA), TAG_ISSUER_SERIAL)
-    etree.SubElement(issuer_serial, TAG_ISSUER_NAME).text = java_rfc2253(cert.issuer)
+    etree.SubElement(issuer_serial, TAG_ISSUER_NAME).text = rfc2253(cert.issuer)
     etree.SubElement(issuer_serial, TAG_SERIAL_NUMBER).text = str(cert.serial_number)
 
     signed_info_octets = etree.tostring(signed_info, method="c14n", exclusive=True, with_comments=False)
@@ -638,115 +641,6 @@ def _compact(root: etree._Element) -> None:
 # --------------------------------------------------------------------------------------------------
 # Names
 # --------------------------------------------------------------------------------------------------
-
-# The attribute types Java's X500Principal.getName() (RFC 2253) prints with a keyword. Every other type is
-# printed as its dotted OID with the hex of its DER value (RFC 2253 §2.3/§2.4), e.g. 2.5.4.5=#130441423132.
-_JAVA_KEYWORDS = {
-    "2.5.4.3": "CN",
-    "2.5.4.6": "C",
-    "2.5.4.7": "L",
-    "2.5.4.8": "ST",
-    "2.5.4.10": "O",
-    "2.5.4.11": "OU",
-    "2.5.4.9": "STREET",
-    "0.9.2342.19200300.100.1.25": "DC",
-    "0.9.2342.19200300.100.1.1": "UID",
-}
-# The string types Java prints as text (PrintableString, T61String, IA5String, GeneralString, BMPString,
-# UTF8String). It decodes the content octets of all of them as UTF-8. Any other value type is printed as #hex.
-_JAVA_TEXT_TAGS = frozenset({0x13, 0x14, 0x16, 0x1B, 0x1E, 0x0C})
-_JAVA_ESCAPED = frozenset(',=+<>#;"\\')
-
-
-def java_rfc2253(name: x509.Name) -> str:
-    """The RFC 2253 string Java's ``X500Principal.getName()`` prints for ``name``, e.g. ``CN=Z1,OU=07``.
-
-    Written from the name's DER, as Java does: RDNs last first, ``,`` between RDNs, ``+`` between the
-    attributes of a multi-valued RDN in DER order; ``, = + < > # ; " \\`` escaped anywhere, NUL as ``\\00``,
-    every leading and trailing space or CR escaped. Checked against JDK 17 (tests/pki/test_xmldsig_java.py).
-    pki.names.rfc2253 is not used: it differs from Java for types without a keyword and for some escapes.
-    """
-    return _java_rfc2253_der(name.public_bytes())
-
-
-@functools.lru_cache(maxsize=256)  # keyed by the DER: x509.Name equality ignores the string types
-def _java_rfc2253_der(der: bytes) -> str:
-    rdns = []
-    for rdn in _der_children(_der_content(der, 0x30)):
-        atoms = []
-        for atv in _der_children(_der_content(rdn, 0x31)):
-            oid_tlv, value_tlv = _der_children(_der_content(atv, 0x30))
-            oid = _oid_text(_der_content(oid_tlv, 0x06))
-            keyword = _JAVA_KEYWORDS.get(oid)
-            if keyword is not None and value_tlv[0] in _JAVA_TEXT_TAGS:
-                text = _der_content(value_tlv, value_tlv[0]).decode("utf-8", errors="replace")
-                atoms.append(f"{keyword}={_java_escape(text)}")
-            else:
-                atoms.append(f"{keyword or oid}=#{value_tlv.hex()}")
-        rdns.append("+".join(atoms))
-    return ",".join(reversed(rdns))
-
-
-def _java_escape(text: str) -> str:
-    chars = []
-    for char in text:
-        if char in _JAVA_ESCAPED:
-            chars.append("\\" + char)
-        elif char == "\x00":
-            chars.append("\\00")
-        else:
-            chars.append(char)
-    # Then each leading and trailing space or CR (of the escaped string) gets a backslash.
-    lead = 0
-    while lead < len(chars) and chars[lead] in (" ", "\r"):
-        lead += 1
-    trail = len(chars)
-    while trail > lead and chars[trail - 1] in (" ", "\r"):
-        trail -= 1
-    return "".join(["\\" + c for c in chars[:lead]] + chars[lead:trail] + ["\\" + c for c in chars[trail:]])
-
-
-def _der_header(der: bytes, offset: int) -> tuple[int, int]:
-    """(start of the content, end of the element) of the DER element at ``offset``."""
-    length = der[offset + 1]
-    start = offset + 2
-    if length & 0x80:
-        size = length & 0x7F
-        length = int.from_bytes(der[start : start + size], "big")
-        start += size
-    end = start + length
-    if end > len(der):
-        raise ValueError("truncated DER")
-    return start, end
-
-
-def _der_content(tlv: bytes, tag: int) -> bytes:
-    if not tlv or tlv[0] != tag:
-        raise ValueError(f"expected DER tag {tag:#04x}")
-    start, end = _der_header(tlv, 0)
-    return tlv[start:end]
-
-
-def _der_children(content: bytes) -> list[bytes]:
-    """The complete DER elements (tag, length and content) one after the other in ``content``."""
-    items, offset = [], 0
-    while offset < len(content):
-        _, end = _der_header(content, offset)
-        items.append(content[offset:end])
-        offset = end
-    return items
-
-
-def _oid_text(content: bytes) -> str:
-    arcs, value = [], 0
-    for octet in content:
-        value = (value << 7) | (octet & 0x7F)
-        if not octet & 0x80:
-            arcs.append(value)
-            value = 0
-    first = min(arcs[0] // 40, 2)
-    return ".".join(str(arc) for arc in [first, arcs[0] - 40 * first, *arcs[1:]])
-
 
 def _blank(text: str | None) -> bool:
     return text is None or not text.strip(" \t\r\n")
