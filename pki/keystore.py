@@ -16,13 +16,14 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.utils.module_loading import import_string
+
+from portal.secret_files import SecretUnavailable, read_secret
 
 from . import conf
 
@@ -126,22 +127,10 @@ def secret_source() -> tuple[str, Path | None]:
 def keystore_secret() -> bytes:
     """SOLR_KEYSTORE_SECRET, or the file SOLR_KEYSTORE_SECRET_FILE (which must exist), or
     DATA_DIR/keystore_secret (generated once, mode 0600, only at that default path)."""
-    source, path = secret_source()
-    if source == "env":
-        return os.environ["SOLR_KEYSTORE_SECRET"].encode()
-    if source == "file" and not path.exists():
-        # A mistyped path must not silently become a new secret (and keys nobody can read later).
-        raise KeyStoreError(f"SOLR_KEYSTORE_SECRET_FILE names {path}, which does not exist")
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileExistsError):
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(48))
-    secret = path.read_text().strip().encode()
-    if not secret:
-        raise KeyStoreError(f"the key-store secret file {path} is empty")
-    return secret
+    try:
+        return read_secret("SOLR_KEYSTORE_SECRET", "SOLR_KEYSTORE_SECRET_FILE", default_secret_path()).encode()
+    except SecretUnavailable as exc:
+        raise KeyStoreError(f"the key-store secret: {exc}") from None
 
 
 def get_keystore() -> KeyStore:

@@ -24,8 +24,6 @@ import contextvars
 import hashlib
 import hmac
 import json
-import os
-import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +34,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 
 from .models import AuditChainHead, AuditRecord
+from .secret_files import read_secret
 
 GENESIS = "0" * 64
 
@@ -142,16 +141,8 @@ def write(
 # --- the key ---------------------------------------------------------------------------------
 
 def _key() -> bytes:
-    """The chain key: SOLR_AUDIT_KEY, or a file (SOLR_AUDIT_KEY_FILE / DATA_DIR/audit_key) made once."""
-    if os.environ.get("SOLR_AUDIT_KEY"):
-        return os.environ["SOLR_AUDIT_KEY"].encode()
-    path = Path(os.environ.get("SOLR_AUDIT_KEY_FILE", Path(settings.DATA_DIR) / "audit_key"))
-    if not path.exists():
-        with contextlib.suppress(FileExistsError):
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+    """The chain key: SOLR_AUDIT_KEY, or the file SOLR_AUDIT_KEY_FILE, or DATA_DIR/audit_key made once."""
+    return read_secret("SOLR_AUDIT_KEY", "SOLR_AUDIT_KEY_FILE", Path(settings.DATA_DIR) / "audit_key").encode()
 
 
 def _link(key: bytes, previous: str, seq: int, record_id: int, entry_hash: str) -> str:

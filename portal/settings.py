@@ -18,10 +18,11 @@ Environment variables (all optional):
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 import dj_database_url
+
+from portal.secret_files import read_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -37,20 +38,7 @@ DATA_DIR = Path(os.environ.get("SOLR_DATA_DIR", BASE_DIR / "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
-def _secret_key() -> str:
-    """The secret key: from the environment, a named file, or one generated once (mode 0600)."""
-    if os.environ.get("DJANGO_SECRET_KEY"):
-        return os.environ["DJANGO_SECRET_KEY"]
-    path = Path(os.environ.get("DJANGO_SECRET_KEY_FILE", DATA_DIR / "secret_key"))
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(50))
-    return path.read_text().strip()
-
-
-SECRET_KEY = _secret_key()
+SECRET_KEY = read_secret("DJANGO_SECRET_KEY", "DJANGO_SECRET_KEY_FILE", DATA_DIR / "secret_key")
 DEBUG = env_bool("DJANGO_DEBUG")
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()
