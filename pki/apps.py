@@ -12,6 +12,7 @@ class PkiConfig(AppConfig):
         from . import checks  # noqa: F401 - registers the SMKI system checks
         from .models import IssuancePolicy
         from .signals import refuse_solr_role_with_other_certificates
+        from .signers import connect as connect_signer_cache
 
         # CAs, certificates, orders and CRLs are audited by the services that change them (pki.ca,
         # pki.issuance, pki.revocation, pki.crl, pki.importer; read-only in the admin). The issuance
@@ -20,3 +21,5 @@ class PkiConfig(AppConfig):
         # MP134B BR2: no SoLR Contingency role for a User ID that still holds other certificates.
         # Registered as a registry role check, so the admin's form validation shows it too.
         register_role_check(refuse_solr_role_with_other_certificates)
+        # The DUIS verifier's signer cache forgets a certificate as soon as it is saved or deleted here.
+        connect_signer_cache()

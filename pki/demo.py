@@ -22,7 +22,7 @@ from portal.models import LicenceStatus, PartyKind, UserID, UserIDStatus, solr_r
 from . import ca as ca_module
 from . import profile
 from .csr import make_csr
-from .dcc_identity import DCC_XML_SIGNING_KEY_REF, dcc_signing_certificate  # noqa: F401 - the production home
+from .dcc_identity import DCC_XML_SIGNING_KEY_REF
 from .issuance import IssuanceRefused, order_certificate
 from .keystore import get_keystore
 from .models import Certificate, CertificateKind

@@ -46,8 +46,6 @@ def der_tlv(tag: int, content: bytes) -> bytes:
     return bytes([tag]) + length + content
 
 
-_der_tlv = der_tlv  # the old private name, kept for existing callers
-
 
 def _value_from_der(blob: bytes) -> str:
     """A '#hex' value: a DER string type becomes its text; anything else stays as hex of the TLV."""

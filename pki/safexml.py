@@ -8,20 +8,59 @@ a processing instruction (the XML declaration is not one) or — unless the call
 Refusing instead of "parsing without expanding" keeps the rule simple to test and audit: DUIS never needs
 a DTD (the DCC Boxed tools set ``disallow-doctype-decl``, reference §3) and never carries PIs.
 
-Only UTF-8 is accepted: DUIS messages are UTF-8 and a single encoding rules out BOM/UTF-16 tricks.
+Only UTF-8 is accepted, judged by the bytes before any parsing: DUIS messages are UTF-8, and a single
+encoding rules out BOM/UTF-16 tricks (libxml2 reports "UTF-8" for a UTF-16 document that has a byte-order
+mark and no declaration, so the parsed document cannot tell).
+
+Size of the tree (issue 7 point 1): inclusive C14N, which the signature's digest runs over, costs far more
+than the input when namespace declarations multiply with elements, or attributes pile up on one element
+(libxml2 sorts them quadratically). :class:`Limits` bounds exactly those quantities, measured against what
+real DUIS messages need (docs/xml-signatures.md, "Limits on the tree"). Most of the bound is checked on the
+bytes before parsing, with C-level counts (``bytes.count``), because even parsing a hostile body costs
+more than a whole ordinary verify; the rest in one walk of the parsed tree. Both run before any signer
+lookup or cryptography.
 """
 
 from __future__ import annotations
 
+import re
 import threading
+from dataclasses import dataclass
 
 from lxml import etree
 
-__all__ = ["DEFAULT_MAX_BYTES", "XMLRejected", "parse"]
+__all__ = ["DEFAULT_LIMITS", "DEFAULT_MAX_BYTES", "Limits", "XMLRejected", "parse"]
 
 #: Upper bound for one XML body. DUIS requests are a few kB; the largest DUIS responses we handle
 #: (inventories, certificate chains) stay well under this. Callers may pass a smaller limit.
 DEFAULT_MAX_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on the tree, each refused with its own code. Defaults: docs/xml-signatures.md, with margins.
+
+    The largest values in the DUIS 5.4 templates and DCC Boxed responses of the conformance data are:
+    73 elements, depth 7, 4 namespace declarations in a document (3 on one element), 1 attribute on an
+    element, 20 ``=`` characters and 143 ``<`` characters in a document.
+    """
+
+    #: Namespace declarations in the whole document (``too-many-namespaces``). Checked before parsing as
+    #: the number of ``xmlns`` byte strings, which every declaration contains.
+    max_namespaces: int = 16
+    #: Attributes on one element, namespace declarations not counted (``too-many-attributes``).
+    max_attributes: int = 16
+    #: Attributes and namespace declarations in the whole document (``too-many-attributes``), checked
+    #: before parsing as the number of ``=`` characters (each has one; DUIS text has few: base64 padding).
+    max_attributes_total: int = 1024
+    #: Elements in the document (``too-many-elements``). Before parsing: more than 2 × this + 1 ``<``
+    #: characters (a start and an end tag per element, plus the XML declaration) is refused at once.
+    max_elements: int = 4096
+    #: Nesting depth, the root being 1 (``too-deep``).
+    max_depth: int = 32
+
+
+DEFAULT_LIMITS = Limits()
 
 
 class XMLRejected(ValueError):
@@ -65,11 +104,25 @@ def _parser() -> etree.XMLParser:
     return parser
 
 
-def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, allow_comments: bool = False) -> etree._ElementTree:
+# Byte-order marks of the encodings that are not UTF-8 (UTF-32LE's starts with UTF-16LE's).
+_FOREIGN_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+# The encoding pseudo-attribute of an XML declaration at the very start (after an optional UTF-8 BOM).
+_DECLARED_ENCODING = re.compile(rb"\A(?:\xef\xbb\xbf)?<\?xml\s[^>]*?\bencoding\s*=\s*([\"'])(.*?)\1", re.DOTALL)
+_UTF8_NAMES = ("UTF-8", "UTF8")
+
+
+def parse(
+    data: bytes,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    allow_comments: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
+) -> etree._ElementTree:
     """Parse untrusted ``data`` (bytes) into an lxml tree, or raise :class:`XMLRejected`.
 
-    Codes: ``empty``, ``too-large``, ``not-well-formed``, ``bad-encoding``, ``dtd-forbidden``,
-    ``pi-forbidden``, ``comment-forbidden``.
+    Codes: ``empty``, ``too-large``, ``bad-encoding``, ``dtd-forbidden``, ``too-many-namespaces``,
+    ``too-many-attributes``, ``too-many-elements``, ``too-deep``, ``not-well-formed``, ``pi-forbidden``,
+    ``comment-forbidden``.
     """
     if isinstance(data, str):
         # A str has lost its original octets; signatures are over octets, so insist on bytes.
@@ -78,16 +131,21 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, allow_comments: bo
         raise XMLRejected("too-large", f"body of {len(data)} bytes exceeds the limit of {max_bytes}")
     if not data.strip():
         raise XMLRejected("empty", "empty body")
+    _check_utf8(data)
     # Cheap pre-scan (C-level search): a DOCTYPE can only be refused by name before libxml2 starts
     # processing its internal subset (where e.g. entity-amplification limits would report a generic
-    # syntax error). Reliable because only UTF-8 is accepted; other encodings are caught after parsing.
+    # syntax error). Reliable because the bytes are known to be UTF-8.
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise XMLRejected("dtd-forbidden", "a DOCTYPE or entity declaration is not allowed")
+    tags = _check_counts(data, limits)
     try:
         tree = etree.ElementTree(etree.fromstring(data, _parser()))
     except XMLRejected:
         raise
     except etree.XMLSyntaxError as exc:
+        if exc.code == etree.ErrorTypes.ERR_RESOURCE_LIMIT and "depth" in str(exc):
+            # libxml2's own nesting limit (256) is far above ours; report it as what it is.
+            raise XMLRejected("too-deep", f"nesting deeper than {limits.max_depth} elements") from None
         raise XMLRejected("not-well-formed", str(exc)) from None
     except ValueError as exc:  # e.g. lxml refusing an unknown or inconsistent encoding
         raise XMLRejected("not-well-formed", str(exc)) from None
@@ -95,7 +153,7 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, allow_comments: bo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise XMLRejected("dtd-forbidden", "a DOCTYPE declaration is not allowed")
     encoding = (docinfo.encoding or "UTF-8").upper()
-    if encoding not in ("UTF-8", "UTF8"):
+    if encoding not in _UTF8_NAMES:  # defence in depth: the bytes were checked before parsing
         raise XMLRejected("bad-encoding", f"only UTF-8 is accepted, not {docinfo.encoding}")
     root = tree.getroot()
     # Nodes beside the root (before or after it): only comments or PIs can live there.
@@ -105,7 +163,73 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, allow_comments: bo
     kinds = (etree.PI, etree.Entity) if allow_comments else (etree.PI, etree.Entity, etree.Comment)
     for node in root.iter(*kinds):
         _refuse_node(node, allow_comments)
+    _check_tree(root, limits, tags)
     return tree
+
+
+def _check_utf8(data: bytes) -> None:
+    """Refuse anything that is not UTF-8 by its bytes (issue 7 point 5), before libxml2 guesses."""
+    if data.startswith(_FOREIGN_BOMS):
+        raise XMLRejected("bad-encoding", "a UTF-16 or UTF-32 byte-order mark: only UTF-8 is accepted")
+    if b"\x00" in data:
+        # NUL is no XML character in any encoding; in bytes it is the mark of UTF-16/UTF-32 text.
+        raise XMLRejected("bad-encoding", "NUL bytes: only UTF-8 is accepted")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise XMLRejected("bad-encoding", f"not valid UTF-8 at byte {exc.start}") from None
+    declared = _DECLARED_ENCODING.match(data, 0, 512)
+    if declared is not None and declared.group(2).decode("ascii", "replace").upper() not in _UTF8_NAMES:
+        raise XMLRejected("bad-encoding", f"only UTF-8 is accepted, not {declared.group(2)[:40].decode()!r}")
+
+
+def _check_counts(data: bytes, limits: Limits) -> int:
+    """Bounds that the bytes alone prove, before libxml2 spends time on the document (bytes.count is C).
+
+    Returns the number of ``<`` characters, an upper bound of the number of elements."""
+    namespaces = data.count(b"xmlns")
+    if namespaces > limits.max_namespaces:
+        raise XMLRejected(
+            "too-many-namespaces",
+            f"{namespaces} 'xmlns' in the body; at most {limits.max_namespaces} namespace declarations allowed",
+        )
+    equals = data.count(b"=")
+    if equals > limits.max_attributes_total:
+        raise XMLRejected(
+            "too-many-attributes",
+            f"{equals} '=' in the body; at most {limits.max_attributes_total} attributes allowed in a document",
+        )
+    tags = data.count(b"<")
+    if tags > 2 * limits.max_elements + 1:
+        raise XMLRejected(
+            "too-many-elements", f"{tags} '<' in the body; at most {limits.max_elements} elements allowed"
+        )
+    return tags
+
+
+def _check_tree(root: etree._Element, limits: Limits, tags: int) -> None:
+    """The exact per-element counts, in C-level iterations of the parsed tree.
+
+    ``tags`` (the number of ``<`` in the body) bounds the number of elements, so a document with no more
+    than ``max_elements`` or ``max_depth`` of them skips those walks (the ordinary DUIS request does).
+    """
+    max_attributes = limits.max_attributes
+    elements = 0
+    for element in root.iter(etree.Element):
+        elements += 1
+        if len(element.attrib) > max_attributes:
+            raise XMLRejected(
+                "too-many-attributes",
+                f"{len(element.attrib)} attributes on one element; at most {max_attributes} allowed",
+            )
+    if elements > limits.max_elements:
+        raise XMLRejected("too-many-elements", f"{elements} elements; at most {limits.max_elements} allowed")
+    if min(elements, tags) > limits.max_depth:
+        depth = 0
+        for event, _ in etree.iterwalk(root, events=("start", "end")):
+            depth += 1 if event == "start" else -1
+            if depth > limits.max_depth:
+                raise XMLRejected("too-deep", f"nesting deeper than {limits.max_depth} elements")
 
 
 def _refuse_node(node, allow_comments: bool) -> None:

@@ -9,13 +9,18 @@ The profile, and nothing else, is accepted:
   The digest input is the inclusive C14N 1.0 of the document minus the Signature (XMLDSig's default
   node-set → octets conversion, reference §3 [verified]);
 * ``KeyInfo`` = ``X509Data/X509IssuerSerial`` (RFC 2253 issuer as Java prints it, decimal serial) and
-  nothing else. Keys or certificates inside the document are never used: the signer is looked up in the
-  certificate repository by issuer + serial, and its public key comes from there.
+  nothing else. Keys or certificates inside the document are never used: the signer is found by issuer +
+  serial (a resolver: the certificate repository, ``pki.signers``) or must be the certificate the caller
+  gives, and its public key comes from there.
 
-:func:`verify` safe-parses, checks the structure before any lookup or cryptography, looks the signer up
-in the repository, verifies with python-xmlsec (restricted to the profile's transforms) and checks the
-digest itself. It returns a :class:`Verified` whose tree is parsed from the canonical signed octets, so a
-caller can only ever see content that was signed.
+:func:`verify` safe-parses (with the tree limits of ``pki.safexml``), checks the structure before any lookup
+or cryptography, finds the signer, verifies with python-xmlsec (restricted to the profile's transforms) and
+checks the digest itself. It returns a :class:`Verified` whose tree is parsed from the canonical signed
+octets, so a caller can only ever see content that was signed.
+
+This module is the profile only: it imports neither Django nor the repository, so an SRP's client can sign
+and verify without Django (issue 6 point 4). The repository-backed signer lookup, its cache and the verifier
+the DUIS endpoints use are in ``pki.signers``.
 
 Whitespace (reference §3): the verifier is whitespace-preserving — it checks the document exactly as
 received, like javax.xml.crypto with a default parser, xmlsec and signxml. :func:`sign` always signs
@@ -33,10 +38,9 @@ import hashlib
 import hmac
 import re
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import xmlsec
@@ -47,17 +51,13 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from lxml import etree
 
 from pki import safexml
-from pki.names import rfc2253
-
-# Kept under its old name for callers: the one writer of Java-style RFC 2253 names is pki.names.rfc2253.
-java_rfc2253 = rfc2253
+from pki.names import InvalidName, name_key, rfc2253
 
 __all__ = [
     "DS_NS",
     "SignatureRejected",
+    "SignerRefused",
     "Verified",
-    "java_rfc2253",
-    "clear_signer_cache",
     "sign",
     "verify",
 ]
@@ -98,13 +98,27 @@ _B64_WS = re.compile(rb"[ \t\r\n]+")
 class SignatureRejected(safexml.XMLRejected):
     """The document is refused. ``code`` is stable and documented in docs/xml-signatures.md.
 
-    For ``unknown-signer`` ``signer_code`` carries the repository's :class:`SignerRejected` code
+    For ``unknown-signer`` ``signer_code`` carries the resolver's :class:`SignerRefused` code
     (``unknown-certificate``, ``issuer-mismatch``, ``expired``, ``revoked`` …).
     """
 
     def __init__(self, code: str, message: str, *, signer_code: str | None = None):
         super().__init__(code, message)
         self.signer_code = signer_code
+
+
+class SignerRefused(Exception):
+    """Raised by a resolver: the certificate named by KeyInfo may not sign. ``code`` is stable.
+
+    The only exception :func:`verify` turns into a rejection (``unknown-signer``); anything else a resolver
+    raises (a database outage …) is not a verdict on the document and propagates. ``pki.signers`` maps the
+    repository's ``SignerRejected`` codes onto it unchanged.
+    """
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -126,98 +140,8 @@ class Verified:
         return self.tree.getroot()
 
 
+#: ``resolver(issuer_name, serial, at=, kinds=)`` returns the signer certificate or raises SignerRefused.
 Resolver = Callable[..., Any]
-
-
-class _SignerCache:
-    """The repository's certificate for (issuer, serial), kept for ``PKI_SIGNER_CACHE_SECONDS`` (default 300).
-
-    Why: the ORM lookup costs more than the whole xmlsec verification, and the verify path runs on every
-    request (benchmarks/xmldsig_bench.py). What keeps it exact:
-
-    * on every hit the row's revocation columns are read again (``pki.repository.revocation_token``, one cheap
-      primary-key read); if they changed, or the row is gone, the entry is dropped and the full lookup runs,
-      so a revocation recorded by any process applies to the very next request;
-    * the cached row is re-checked in memory on every call with ``pki.repository.check_signer`` (validity at
-      ``at``, revocation effective time, key usage, kind), so expiry and scheduled revocations are exact;
-    * any save or delete of a Certificate in this process clears the cache at once and again on commit;
-    * refusals are never cached, so a newly imported certificate is usable at once.
-    """
-
-    MAX_ENTRIES = 4096
-
-    def __init__(self):
-        self._entries: dict[tuple[str, int], tuple[Any, tuple | None, float]] = {}
-        self._lock = threading.Lock()
-        self._connected = False
-
-    def resolve(self, issuer_name: str, serial: int, *, at=None, kinds=DEFAULT_KINDS):
-        # Imported lazily: pki.repository needs the app registry, and pki.xmldsig is importable without it.
-        from pki.repository import check_signer, resolve_signer, revocation_token
-
-        ttl = _cache_seconds()
-        if ttl <= 0:
-            return resolve_signer(issuer_name, serial, at=at, kinds=kinds)
-        if not self._connected:
-            self._connect()
-        key = (issuer_name, serial)
-        entry = self._entries.get(key)
-        if entry is not None and time.monotonic() - entry[2] < ttl:
-            cert, token, _ = entry
-            if revocation_token(cert.pk) == token:
-                check_signer(cert, at=at, kinds=kinds)
-                return cert
-        cert = resolve_signer(issuer_name, serial, at=at, kinds=kinds)
-        with self._lock:
-            if len(self._entries) >= self.MAX_ENTRIES:
-                self._entries.clear()
-            self._entries[key] = (cert, revocation_token(cert.pk), time.monotonic())
-        return cert
-
-    def clear(self, **_signal_kwargs) -> None:
-        with self._lock:
-            self._entries.clear()
-
-    def _on_change(self, **_signal_kwargs) -> None:
-        from django.db import transaction
-
-        self.clear()
-        # Also after commit: a lookup between the save and the commit could have cached the old row.
-        transaction.on_commit(self.clear)
-
-    def _connect(self) -> None:
-        from django.db.models.signals import post_delete, post_save
-
-        from pki.models import Certificate
-
-        with self._lock:
-            if self._connected:
-                return
-            post_save.connect(self._on_change, sender=Certificate, weak=False, dispatch_uid="pki.xmldsig.signers")
-            post_delete.connect(self._on_change, sender=Certificate, weak=False, dispatch_uid="pki.xmldsig.signers-d")
-            self._connected = True
-
-
-def _cache_seconds() -> float:
-    from django.conf import settings
-
-    return float(getattr(settings, "PKI_SIGNER_CACHE_SECONDS", 300.0))
-
-
-_SIGNERS = _SignerCache()
-_default_resolver = _SIGNERS.resolve
-
-
-def clear_signer_cache() -> None:
-    """Forget cached signer lookups (tests; operators never need it: revocations clear it themselves)."""
-    _SIGNERS.clear()
-
-
-def _is_signer_rejection(exc: Exception) -> bool:
-    # Imported on the error path only: pki.repository needs the app registry (see _SignerCache.resolve).
-    from pki.repository import SignerRejected
-
-    return isinstance(exc, SignerRejected)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -229,26 +153,39 @@ def verify(
     xml: bytes,
     *,
     resolver: Resolver | None = None,
+    certificate: Any = None,
     at: datetime | None = None,
     kinds: tuple[str, ...] = DEFAULT_KINDS,
     max_bytes: int = safexml.DEFAULT_MAX_BYTES,
+    limits: safexml.Limits = safexml.DEFAULT_LIMITS,
 ) -> Verified:
     """Verify a DUIS document signed with the DCC Boxed profile, or raise :class:`SignatureRejected`.
 
-    ``resolver(issuer_name, serial, at=, kinds=)`` returns the signer Certificate or raises
-    ``pki.repository.SignerRejected``; the default is ``pki.repository.resolve_signer`` behind a short-lived
-    signer cache (:class:`_SignerCache`). ``at`` is the time at which the certificate must be valid
-    (None: now). ``kinds`` are the acceptable certificate kinds (DUIS requests: ``("xml-signing",)``).
+    The signer comes from exactly one of:
+
+    * ``resolver(issuer_name, serial, at=, kinds=)``, which returns the signer certificate (anything with
+      ``public_key()``) or raises :class:`SignerRefused`; ``kinds`` are the acceptable certificate kinds
+      (DUIS requests: ``("xml-signing",)``). The repository-backed one is ``pki.signers``;
+    * ``certificate``, a cryptography ``x509.Certificate`` (or anything with ``.x509()``): KeyInfo must name
+      it (issuer compared as a name, serial) and it must be within its validity period at ``at``.
+
+    ``at`` is the time at which the certificate must be valid (None: now). ``max_bytes`` and ``limits`` bound
+    the work done before anything shows who sent the document (docs/xml-signatures.md).
     """
+    if (resolver is None) == (certificate is None):
+        raise TypeError("verify() needs exactly one of resolver= or certificate= "
+                        "(the repository-backed verifier is pki.signers.verify)")
     try:
-        tree = safexml.parse(xml, max_bytes=max_bytes)
+        tree = safexml.parse(xml, max_bytes=max_bytes, limits=limits)
     except safexml.XMLRejected as exc:
         raise SignatureRejected(exc.code, exc.message) from None
     root = tree.getroot()
     signature = _the_signature(root)
     profile = _check_profile(signature)
 
-    signer = _resolve(resolver or _default_resolver, profile.issuer_name, profile.serial, at, kinds)
+    if resolver is None:
+        resolver = _GivenCertificate(certificate)
+    signer = _resolve(resolver, profile.issuer_name, profile.serial, at, kinds)
 
     # xmlsec checks digest and signature on the intact tree. It reports a changed document and a wrong
     # signature alike, so on failure our own digest tells the two apart (digest-mismatch / bad-signature).
@@ -261,7 +198,7 @@ def verify(
         raise failure
 
     # Re-derive the tree the caller gets from the signed octets: whatever was not signed cannot reach it.
-    verified_tree = safexml.parse(signed_octets, max_bytes=max(max_bytes, len(signed_octets)))
+    verified_tree = safexml.parse(signed_octets, max_bytes=max(max_bytes, len(signed_octets)), limits=limits)
     return Verified(
         tree=verified_tree,
         signer=signer,
@@ -466,19 +403,43 @@ def _base64(element: etree._Element, what: str, size: int) -> bytes:
     return value
 
 
+class _GivenCertificate:
+    """The resolver for ``verify(certificate=...)``: KeyInfo must name this certificate, valid at ``at``."""
+
+    def __init__(self, certificate):
+        cert = certificate.x509() if hasattr(certificate, "x509") else certificate
+        if not isinstance(cert, x509.Certificate):
+            raise TypeError("certificate must be a cryptography x509.Certificate (or have .x509())")
+        self.cert = cert
+        self.issuer_key = name_key(cert.issuer)
+
+    def __call__(self, issuer_name: str, serial: int, *, at=None, kinds=()):
+        cert = self.cert
+        if serial != cert.serial_number:
+            raise SignerRefused("unknown-certificate", f"KeyInfo names serial {serial}, not {cert.serial_number}")
+        try:
+            same_issuer = name_key(issuer_name) == self.issuer_key
+        except InvalidName:
+            same_issuer = False
+        if not same_issuer:
+            raise SignerRefused(
+                "issuer-mismatch", f"KeyInfo names issuer {issuer_name!r}, not {rfc2253(cert.issuer)!r}"
+            )
+        when = at or datetime.now(UTC)
+        if when < cert.not_valid_before_utc:
+            raise SignerRefused("not-yet-valid", f"the certificate is not valid before {cert.not_valid_before_utc}")
+        if when > cert.not_valid_after_utc:
+            raise SignerRefused("expired", f"the certificate expired at {cert.not_valid_after_utc}")
+        return cert
+
+
 def _resolve(resolver: Resolver, issuer_name: str, serial: int, at, kinds):
     try:
         return resolver(issuer_name, serial, at=at, kinds=kinds)
-    except Exception as exc:
-        # The contract (pki.repository) raises SignerRejected with .code/.message; a custom resolver must
-        # raise the same class. Anything else (a database outage …) is not a verdict on the signature and
-        # propagates.
-        if not _is_signer_rejection(exc):
-            raise
-        code = exc.code
-        message = exc.message
+    except SignerRefused as exc:
+        # Only SignerRefused is a verdict; anything else (a database outage …) propagates.
         raise SignatureRejected(
-            "unknown-signer", f"signer {issuer_name} #{serial} refused: {code}: {message}", signer_code=code
+            "unknown-signer", f"signer {issuer_name} #{serial} refused: {exc.code}: {exc.message}", signer_code=exc.code
         ) from None
 
 
@@ -637,10 +598,6 @@ def _compact(root: etree._Element) -> None:
     if _blank(root.tail):
         root.tail = None
 
-
-# --------------------------------------------------------------------------------------------------
-# Names
-# --------------------------------------------------------------------------------------------------
 
 def _blank(text: str | None) -> bool:
     return text is None or not text.strip(" \t\r\n")

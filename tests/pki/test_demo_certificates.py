@@ -61,13 +61,6 @@ def test_the_dcc_signs_with_ou_89_and_its_key_is_in_the_store(demo):
     assert signing_cert == cert and key.public_key() == cert.public_key()
 
 
-def test_the_old_demo_names_still_work(demo):
-    from pki import demo as pki_demo
-
-    assert pki_demo.DCC_XML_SIGNING_KEY_REF == DCC_XML_SIGNING_KEY_REF
-    assert pki_demo.dcc_signing_certificate() == dcc_signing_certificate()
-
-
 def test_a_revoked_demo_certificate_is_not_reused(demo):
     from pki.revocation import revoke_certificate
 

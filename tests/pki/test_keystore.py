@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from pki import ca as ca_module
-from pki.demo import DCC_XML_SIGNING_KEY_REF
+from pki.dcc_identity import DCC_XML_SIGNING_KEY_REF
 from pki.keystore import EncryptedFileKeyStore, KeyNotFound, KeyStore, KeyStoreError, get_keystore, keystore_secret
 from pki.models import CertificateAuthority
 

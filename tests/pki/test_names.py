@@ -45,13 +45,12 @@ def test_escaped_values_round_trip():
     assert name_key(rfc2253(name)) == name_key(name)
 
 
-def test_der_tlv_is_public_and_the_old_name_still_works():
+def test_der_tlv_writes_short_and_long_lengths():
     from pki import names
 
     assert names.der_tlv(0x04, b"\x01\x02") == b"\x04\x02\x01\x02"
     assert names.der_tlv(0x04, b"x" * 200)[:3] == b"\x04\x81\xc8"
     assert names.der_tlv(0x04, b"x" * 300)[:4] == b"\x04\x82\x01\x2c"
-    assert names._der_tlv is names.der_tlv
 
 
 @pytest.mark.parametrize(("value", "code"), [("02", 2), ("87", 0x87), ("0x89", 0x89), ("7f", 0x7F), (0x87, 0x87)])

@@ -367,9 +367,17 @@ def test_tampered_document_refused(world, resolver, change, code, signer_code):
 
 
 def test_untampered_document_verifies(world, resolver):
-    # The control for the table above: the same round trip without a change verifies.
+    # The control for the table above: the same round trip without a change verifies, with the signer,
+    # the signed content and the KeyInfo the document carries.
     root = etree.fromstring(world["signed"])
-    xmldsig.verify(etree.tostring(root, xml_declaration=True, encoding="UTF-8"), resolver=resolver)
+    round_trip = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    result = xmldsig.verify(round_trip, resolver=resolver)
+    supplier = world["certs"][cases.SUPPLIER_XML_SIGN]
+    assert result.signer.x509() == supplier
+    assert (result.issuer_name, result.serial) == ("CN=Z1,OU=07", supplier.serial_number)
+    assert result.root.findtext("sr:Header/sr:RequestID", namespaces=NS).endswith(":77")
+    assert result.root.find(".//ds:Signature", NS) is None
+    assert resolver.calls == 1
 
 
 BILLION_LAUGHS = (
@@ -377,6 +385,11 @@ BILLION_LAUGHS = (
     + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10))
     + b']><sr:Request xmlns:sr="http://www.dccinterface.co.uk/ServiceUserGateway">&lol9;</sr:Request>'
 )
+
+
+def _undeclared(signed: bytes) -> str:
+    """The signed document as text without its XML declaration (so only the bytes can say the encoding)."""
+    return signed.decode().split("?>", 1)[1]
 
 
 def _with_doctype(signed: bytes) -> bytes:
@@ -391,14 +404,24 @@ RAW_CASES = [
         lambda s: s.replace(b"?>", b'?><!DOCTYPE r SYSTEM "http://127.0.0.1:9/x.dtd">', 1),
         "dtd-forbidden",
     ),
-    ("utf16-doctype", lambda s: _with_doctype(s).decode().encode("utf-16"), "dtd-forbidden"),
+    ("utf16-doctype", lambda s: _with_doctype(s).decode().encode("utf-16"), "bad-encoding"),
     ("oversized", lambda s: s + b" " * (1024 * 1024), "too-large"),
     ("empty", lambda s: b"", "empty"),
     ("whitespace-only", lambda s: b" \n\t ", "empty"),
-    ("non-utf8-garbage", lambda s: bytes(range(256)) * 4, "not-well-formed"),
-    ("invalid-utf8-in-text", lambda s: s.replace(b":77<", b":77\xc3\x28<"), "not-well-formed"),
+    ("non-utf8-garbage", lambda s: bytes(range(256)) * 4, "bad-encoding"),
+    ("invalid-utf8-in-text", lambda s: s.replace(b":77<", b":77\xc3\x28<"), "bad-encoding"),
+    ("overlong-utf8", lambda s: s.replace(b":77<", b":77\xc0\xbc<"), "bad-encoding"),
+    ("surrogate-in-utf8", lambda s: s.replace(b":77<", b":77\xed\xa0\x80<"), "bad-encoding"),
+    ("latin1-undeclared", lambda s: s.replace(b":77<", b":77\xe9<"), "bad-encoding"),
     ("latin1-declared", lambda s: s.replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"'), "bad-encoding"),
     ("utf16", lambda s: s.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16"), "bad-encoding"),
+    # Issue 7 point 5: a BOM and no declaration was accepted (lxml reports UTF-8 for it).
+    ("utf16le-bom-no-declaration", lambda s: b"\xff\xfe" + _undeclared(s).encode("utf-16-le"), "bad-encoding"),
+    ("utf16be-bom-no-declaration", lambda s: b"\xfe\xff" + _undeclared(s).encode("utf-16-be"), "bad-encoding"),
+    ("utf32-bom-no-declaration", lambda s: _undeclared(s).encode("utf-32"), "bad-encoding"),
+    ("utf16-no-bom-no-declaration", lambda s: _undeclared(s).encode("utf-16-le"), "bad-encoding"),
+    ("nul-byte", lambda s: s.replace(b":77<", b":77\x00<"), "bad-encoding"),
+    ("utf16-declared-on-utf8-bytes", lambda s: s.replace(b'encoding="UTF-8"', b"encoding='utf-16'"), "bad-encoding"),
     ("truncated", lambda s: s[:-20], "not-well-formed"),
     ("pi-before-root", lambda s: s.replace(b"?>", b'?><?xml-stylesheet href="x.xsl"?>', 1), "pi-forbidden"),
     ("comment-after-root", lambda s: s + b"<!-- trailer -->", "comment-forbidden"),

@@ -140,7 +140,8 @@ def test_i0_acknowledgement_signed_with_the_services_own_dcc_key_verifies_under_
     java, tmp_path, vectors_dir, keystore_dir, settings
 ):
     """The production path: the DCC key from the key store, its certificate issued by our own CA."""
-    from pki.demo import DCC_XML_SIGNING_KEY_REF, dcc_signing_certificate, seed_certificates
+    from pki.dcc_identity import DCC_XML_SIGNING_KEY_REF, dcc_signing_certificate
+    from pki.demo import seed_certificates
     from pki.keystore import get_keystore
     from portal.demo import seed_registry
 

@@ -13,6 +13,7 @@ from lxml import etree
 from signxml import XMLVerifier
 
 from pki import xmldsig
+from pki.names import rfc2253
 from tests.pki import xmldsig_cases as cases
 
 
@@ -127,12 +128,12 @@ def test_sign_refuses_a_key_that_is_not_the_certificates(vectors_dir, supplier):
         xmldsig.sign((vectors_dir / cases.SRV16_TEMPLATE).read_bytes(), other_key, supplier[1])
 
 
-def test_java_rfc2253_matches_the_dcc_boxed_issuer_string(vectors_dir):
+def test_rfc2253_matches_the_dcc_boxed_issuer_string(vectors_dir):
     for name, cert in cases.all_vector_certs(vectors_dir).items():
-        assert xmldsig.java_rfc2253(cert.issuer) == "CN=Z1,OU=07", name
+        assert rfc2253(cert.issuer) == "CN=Z1,OU=07", name
 
 
-def test_java_rfc2253_escapes_and_unknown_types():
+def test_rfc2253_escapes_and_unknown_types():
     from cryptography import x509
     from cryptography.x509.oid import NameOID, ObjectIdentifier
 
@@ -144,7 +145,7 @@ def test_java_rfc2253_escapes_and_unknown_types():
         ]
     )
     # Java prints RDNs last-first; an attribute without a keyword as OID=#<DER hex> (PrintableString 0x13).
-    assert xmldsig.java_rfc2253(name) == "2.5.4.5=#13024142,CN=a\\,b\\+c,OU=07"
+    assert rfc2253(name) == "2.5.4.5=#13024142,CN=a\\,b\\+c,OU=07"
 
 
 def _name(*rdns):
@@ -207,8 +208,8 @@ def _awkward_names():
 
 
 @pytest.mark.parametrize("case", sorted(_awkward_names()))
-def test_java_rfc2253_prints_what_jdk17_prints(case):
+def test_rfc2253_prints_what_jdk17_prints(case):
     # Expected strings were printed by JDK 17.0.15 for certificates with these names; the Java
     # interoperability tests (test_xmldsig_java.py) check the same rules against a live JDK.
     name, expected = _awkward_names()[case]
-    assert xmldsig.java_rfc2253(name) == expected
+    assert rfc2253(name) == expected

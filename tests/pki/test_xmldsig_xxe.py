@@ -28,6 +28,27 @@ def _point_entity_at(vectors_dir, url: str) -> bytes:
     return data.replace(b"file:///etc/passwd", url.encode())
 
 
+def _as_utf16(data: bytes, monkeypatch) -> bytes:
+    """``data`` in UTF-16, with the byte-level UTF-8 rule switched off for this test.
+
+    UTF-16 hides the DOCTYPE from the byte pre-scan, so the parser-level defences alone must hold. In
+    production the document never gets that far: it is refused as ``bad-encoding`` before parsing
+    (test_utf16_xxe_is_refused_before_parsing).
+    """
+    monkeypatch.setattr(safexml, "_check_utf8", lambda data: None)
+    return data.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+
+
+def test_utf16_xxe_is_refused_before_parsing(vectors_dir, monkeypatch):
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("the parser ran")
+
+    data = _point_entity_at(vectors_dir, "file:///etc/passwd")
+    utf16 = data.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    monkeypatch.setattr(safexml, "_parser", no_parsing)
+    assert _refuse(utf16).code == "bad-encoding"
+
+
 def test_dcc_boxed_xxe_sample_refused(vectors_dir):
     error = _refuse((vectors_dir / XXE_SAMPLE).read_bytes())
     assert error.code == "dtd-forbidden"
@@ -35,26 +56,26 @@ def test_dcc_boxed_xxe_sample_refused(vectors_dir):
 
 
 @pytest.mark.parametrize("to_utf16", [False, True], ids=["utf8", "utf16"])
-def test_xxe_to_a_marker_file_reads_nothing(vectors_dir, tmp_path, to_utf16):
+def test_xxe_to_a_marker_file_reads_nothing(vectors_dir, tmp_path, to_utf16, monkeypatch):
     marker_file = tmp_path / "secret.txt"
     marker_file.write_text(MARKER)
     data = _point_entity_at(vectors_dir, marker_file.as_uri())
     if to_utf16:  # bypasses the byte pre-scan: the parser-level defences alone must hold
-        data = data.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+        data = _as_utf16(data, monkeypatch)
     error = _refuse(data)
     assert error.code == "dtd-forbidden"
     assert MARKER not in str(error) and MARKER not in repr(error.__dict__)
 
 
 @pytest.mark.parametrize("to_utf16", [False, True], ids=["utf8", "utf16"])
-def test_xxe_to_a_fifo_is_never_opened(vectors_dir, tmp_path, to_utf16):
+def test_xxe_to_a_fifo_is_never_opened(vectors_dir, tmp_path, to_utf16, monkeypatch):
     # Opening a FIFO for reading blocks until a writer appears, so any attempt to read the entity would
     # hang the parse. A writer opened non-blocking afterwards would succeed only if a reader had it open.
     fifo = tmp_path / "entity.fifo"
     os.mkfifo(fifo)
     data = _point_entity_at(vectors_dir, fifo.as_uri())
     if to_utf16:
-        data = data.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+        data = _as_utf16(data, monkeypatch)
     outcome = {}
 
     def run():
@@ -75,7 +96,7 @@ def test_xxe_to_a_fifo_is_never_opened(vectors_dir, tmp_path, to_utf16):
 
 
 @pytest.mark.parametrize("to_utf16", [False, True], ids=["utf8", "utf16"])
-def test_xxe_to_the_network_makes_no_connection(vectors_dir, to_utf16):
+def test_xxe_to_the_network_makes_no_connection(vectors_dir, to_utf16, monkeypatch):
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
@@ -85,7 +106,7 @@ def test_xxe_to_the_network_makes_no_connection(vectors_dir, to_utf16):
         data = _point_entity_at(vectors_dir, f"http://127.0.0.1:{port}/xxe")
         data = data.replace(b"<!DOCTYPE foo [", f'<!DOCTYPE foo SYSTEM "http://127.0.0.1:{port}/dtd" ['.encode())
         if to_utf16:
-            data = data.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+            data = _as_utf16(data, monkeypatch)
         assert _refuse(data).code == "dtd-forbidden"
         with pytest.raises(BlockingIOError):
             listener.accept()  # nobody connected

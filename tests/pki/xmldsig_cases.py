@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.serialization import load_der_private_key
 from lxml import etree
 
 from pki import xmldsig
+from pki.names import rfc2253
 
 DS = xmldsig.DS_NS
 SR = "http://www.dccinterface.co.uk/ServiceUserGateway"
@@ -66,10 +67,8 @@ def all_vector_certs(vectors_dir: Path) -> dict[str, x509.Certificate]:
 
 
 def FakeSignerRejected(code: str, message: str = ""):  # noqa: N802 - reads like the exception it builds
-    """The repository's own exception: the verifier recognises only that class as a signer verdict."""
-    from pki.repository import SignerRejected
-
-    return SignerRejected(code, message)
+    """The resolver contract's exception: the verifier recognises only that class as a signer verdict."""
+    return xmldsig.SignerRefused(code, message)
 
 
 @dataclass
@@ -91,7 +90,7 @@ class FakeCertificate:
 
     @property
     def issuer_name(self) -> str:
-        return xmldsig.java_rfc2253(self.cert.issuer)
+        return rfc2253(self.cert.issuer)
 
 
 def kind_of(cert: x509.Certificate) -> str:
