@@ -6,7 +6,7 @@ Builds N SRV 1.6 requests from the RTDS template (distinct counters), signs them
 XML-signing key, and times per document:
 
 * ``sign``         pki.xmldsig.sign
-* ``verify``       pki.xmldsig.verify with its default signer lookup: pki.repository.resolve_signer behind
+* ``verify``       pki.signers.verify (the DUIS endpoints' verifier): pki.repository.resolve_signer behind
                    the signer cache (PKI_SIGNER_CACHE_SECONDS, default 300 s), which re-reads the row's
                    revocation columns on every hit (pki.repository.revocation_token)
 * ``no cache``     the same with the cache off (PKI_SIGNER_CACHE_SECONDS = 0): one repository lookup per document
@@ -91,7 +91,7 @@ def main() -> int:
         from cryptography.hazmat.primitives.serialization import load_der_private_key
         from lxml import etree
 
-        from pki import xmldsig
+        from pki import signers, xmldsig
 
         key = load_der_private_key((KEYS / f"{SIGNER}.key").read_bytes(), password=None)
         cert = x509.load_pem_x509_certificate((KEYS / f"{SIGNER}.pem").read_bytes())
@@ -105,7 +105,7 @@ def main() -> int:
             sign_times.append(time.perf_counter() - start)
 
         # Warm-up (first-call imports, key cache, database connection), not timed.
-        xmldsig.verify(signed[0])
+        signers.verify(signed[0])
         bare_key = xmlsec.Key.from_memory((KEYS / f"{SIGNER}.pem").read_bytes(), xmlsec.KeyFormat.CERT_PEM)
 
         def bare(data: bytes) -> None:
@@ -120,7 +120,7 @@ def main() -> int:
         def ours_uncached(data: bytes) -> None:
             settings.PKI_SIGNER_CACHE_SECONDS = 0  # every call asks the repository (one ORM query)
             try:
-                xmldsig.verify(data)
+                signers.verify(data)
             finally:
                 del settings.PKI_SIGNER_CACHE_SECONDS
 
@@ -129,7 +129,7 @@ def main() -> int:
         verify_times, uncached_times, bare_times = [], [], []
         for data in signed:
             start = time.perf_counter()
-            xmldsig.verify(data)
+            signers.verify(data)
             verify_times.append(time.perf_counter() - start)
             start = time.perf_counter()
             ours_uncached(data)
