@@ -2,8 +2,12 @@
  * Independent check of a DUIS XML signature with the JDK's javax.xml.crypto (DESIGN §4, docs/xml-signatures.md).
  *
  *     java tests/pki/java/VerifyDuis.java <xml-file> <cert.pem>
+ *     java tests/pki/java/VerifyDuis.java --serve
  *
- * Single-file Java 17 program: no javac step, no external jars, no network.
+ * Single-file Java 17 program: no javac step, no external jars, no network. With --serve, one JVM (and one
+ * in-memory compilation) checks many documents: each line "<xml-file>TAB<cert.pem>" on standard input is
+ * answered on standard output with the lines below and then "exit=<status>" (the tests use this mode: one
+ * JVM start per test session instead of one per document).
  *
  * The document is parsed the way the DCC Boxed tools parse it (namespace-aware, disallow-doctype-decl), minus
  * their schema validation: whitespace is kept, so the document is verified exactly as given. The public key
@@ -16,10 +20,15 @@
  * Exit status: 0 when core validation passes, 1 when it fails, 2 on a usage, parse or processing error.
  */
 
+import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.FileInputStream;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.Key;
@@ -48,26 +57,53 @@ import org.w3c.dom.NodeList;
 
 public class VerifyDuis {
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws IOException {
+        if (args.length == 1 && args[0].equals("--serve")) {
+            serve();
+            return;
+        }
         if (args.length != 2) {
-            System.err.println("usage: java VerifyDuis.java <xml-file> <cert.pem>");
+            System.err.println("usage: java VerifyDuis.java <xml-file> <cert.pem> | --serve");
             System.exit(2);
         }
         try {
-            System.exit(run(Path.of(args[0]), Path.of(args[1])));
+            System.exit(run(Path.of(args[0]), Path.of(args[1]), System.err));
         } catch (Exception e) {
             System.err.println("error: " + e);
             System.exit(2);
         }
     }
 
-    static int run(Path xmlFile, Path certFile) throws Exception {
+    /** Many documents in one JVM: "<xml-file>TAB<cert.pem>" per input line, answered by its lines and "exit=N". */
+    static void serve() throws IOException {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        String line;
+        while ((line = in.readLine()) != null) {
+            String[] parts = line.split("\t", -1);
+            int status;
+            if (parts.length != 2) {
+                System.out.println("error: expected <xml-file>TAB<cert.pem>");
+                status = 2;
+            } else {
+                try {
+                    status = run(Path.of(parts[0]), Path.of(parts[1]), System.out);
+                } catch (Exception e) {
+                    System.out.println("error: " + e);
+                    status = 2;
+                }
+            }
+            System.out.println("exit=" + status);
+            System.out.flush();
+        }
+    }
+
+    static int run(Path xmlFile, Path certFile, PrintStream errors) throws Exception {
         X509Certificate cert = readCertificate(certFile);
         Document document = parse(Files.readAllBytes(xmlFile));
 
         NodeList signatures = document.getElementsByTagNameNS(XMLSignature.XMLNS, "Signature");
         if (signatures.getLength() != 1) {
-            System.err.println("error: expected exactly one ds:Signature, found " + signatures.getLength());
+            errors.println("error: expected exactly one ds:Signature, found " + signatures.getLength());
             return 2;
         }
 
