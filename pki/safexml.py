@@ -140,7 +140,7 @@ def parse(
     # syntax error). Reliable because the bytes are known to be UTF-8.
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise XMLRejected("dtd-forbidden", "a DOCTYPE or entity declaration is not allowed")
-    tags, equals = _check_counts(data, limits)
+    tags, equals, end_tags = _check_counts(data, limits)
     try:
         tree = etree.ElementTree(etree.fromstring(data, _parser()))
     except XMLRejected:
@@ -166,7 +166,7 @@ def parse(
     kinds = (etree.PI, etree.Entity) if allow_comments else (etree.PI, etree.Entity, etree.Comment)
     for node in root.iter(*kinds):
         _refuse_node(node, allow_comments)
-    _check_tree(root, limits, tags, equals)
+    _check_tree(root, limits, tags, equals, end_tags)
     return tree
 
 
@@ -186,10 +186,11 @@ def _check_utf8(data: bytes) -> None:
         raise XMLRejected("bad-encoding", f"only UTF-8 is accepted, not {declared.group(2)[:40].decode()!r}")
 
 
-def _check_counts(data: bytes, limits: Limits) -> tuple[int, int]:
+def _check_counts(data: bytes, limits: Limits) -> tuple[int, int, int]:
     """Bounds that the bytes alone prove, before libxml2 spends time on the document (bytes.count is C).
 
-    Returns the numbers of ``<`` and of ``=`` characters: upper bounds of the elements and the attributes."""
+    Returns the numbers of ``<``, of ``=`` and (only when it matters) of ``</``: upper bounds of the elements,
+    of the attributes, and of the depth minus one (every element that has children has an end tag)."""
     equals = data.count(b"=")
     if equals > limits.max_attributes_total:
         raise XMLRejected(
@@ -208,7 +209,8 @@ def _check_counts(data: bytes, limits: Limits) -> tuple[int, int]:
         raise XMLRejected(
             "too-many-elements", f"{tags} '<' in the body; at most {limits.max_elements} elements allowed"
         )
-    return tags, equals
+    end_tags = data.count(b"</") if tags > limits.max_depth else 0
+    return tags, equals, end_tags
 
 
 # The exact counts run as compiled XPath in libxml2 (C), not as a Python loop over the elements.
@@ -221,11 +223,11 @@ def _deeper_than(depth: int) -> etree.XPath:
     return etree.XPath("boolean(" + "/*" * (depth + 1) + ")")
 
 
-def _check_tree(root: etree._Element, limits: Limits, tags: int, equals: int) -> None:
+def _check_tree(root: etree._Element, limits: Limits, tags: int, equals: int, end_tags: int) -> None:
     """The exact per-element rules, on the parsed tree; each runs only when the byte counts cannot decide it.
 
-    ``equals`` (the number of ``=`` in the body) bounds the attributes on any one element, and ``tags`` (the
-    number of ``<``) bounds the number of elements and the depth, so the ordinary DUIS request skips all three.
+    ``equals`` (the number of ``=`` in the body) bounds the attributes on any one element, ``tags`` (the number
+    of ``<``) the number of elements, and ``end_tags`` + 1 the depth, so the ordinary DUIS request skips all three.
     """
     if equals > limits.max_attributes and _MANY_ATTRIBUTES(root, n=limits.max_attributes):
         raise XMLRejected("too-many-attributes", f"more than {limits.max_attributes} attributes on one element")
@@ -233,7 +235,7 @@ def _check_tree(root: etree._Element, limits: Limits, tags: int, equals: int) ->
         elements = int(_COUNT_ELEMENTS(root))
         if elements > limits.max_elements:
             raise XMLRejected("too-many-elements", f"{elements} elements; at most {limits.max_elements} allowed")
-    if tags > limits.max_depth and _deeper_than(limits.max_depth)(root):
+    if end_tags + 1 > limits.max_depth and _deeper_than(limits.max_depth)(root):
         raise XMLRejected("too-deep", f"nesting deeper than {limits.max_depth} elements")
 
 
