@@ -142,32 +142,33 @@ def families(signed: bytes, limit: int) -> list[tuple[str, bytes]]:
     return [(label, doc) for label, doc in docs if len(doc) > 0]
 
 
-def _once(verify, data: bytes) -> tuple[float, str]:
+def _once(verify, data: bytes) -> tuple[float, float, str]:
+    """Wall time and CPU time of this thread (the work done, whatever else runs on the machine) of one verify."""
     from pki.xmldsig import SignatureRejected
 
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.thread_time()
     try:
         verify(data)
         code = "accepted"
     except SignatureRejected as exc:
         code = exc.code
-    return time.perf_counter() - start, code
+    return time.perf_counter() - start, time.thread_time() - start_cpu, code
 
 
 def _time(verify, data: bytes, ordinary: bytes, repeat: int) -> tuple[float, float, float, str]:
-    """Median time of ``data``; its ratio to the ordinary request, as the median over the runs of (the run /
-    the median of 5 ordinary verifies timed just before it), and as fastest run / fastest ordinary run.
+    """Median wall time of ``data``, and its ratios to the ordinary request: the median over the runs of (the run
+    / the median of 5 ordinary verifies timed just before it), in CPU time and in wall time.
 
-    Interleaved, so that the noise of a shared machine hits both alike; the fastest-run ratio shows the cost
-    without the noise."""
-    times, ratios, bases = [], [], []
+    Interleaved, so that the noise of a shared machine hits both alike. CPU time counts the work a document
+    costs us; wall time also counts the time other processes had the CPU."""
+    times, cpu_ratios, wall_ratios = [], [], []
     for _ in range(repeat):
-        base = [_once(verify, ordinary)[0] for _ in range(5)]
-        seconds, code = _once(verify, data)
+        base = [_once(verify, ordinary) for _ in range(5)]
+        seconds, cpu, code = _once(verify, data)
         times.append(seconds)
-        bases.extend(base)
-        ratios.append(seconds / statistics.median(base))
-    return statistics.median(times), statistics.median(ratios), min(times) / min(bases), code
+        cpu_ratios.append(cpu / statistics.median(b[1] for b in base))
+        wall_ratios.append(seconds / statistics.median(b[0] for b in base))
+    return statistics.median(times), statistics.median(cpu_ratios), statistics.median(wall_ratios), code
 
 
 def _command_time(path: Path, repeat: int) -> tuple[float, int, str]:
@@ -209,19 +210,22 @@ def main() -> int:
         verify(signed)  # warm-up: imports, key cache, database connection
 
         ordinary = statistics.median(_once(verify, signed)[0] for _ in range(300))
+        ordinary_cpu = statistics.median(_once(verify, signed)[1] for _ in range(300))
         print(f"body size limit {limit} bytes; {safexml.DEFAULT_LIMITS}")
-        print(f"ordinary SRV 1.6 request ({len(signed)} bytes): verify median {ordinary * 1000:.3f} ms\n")
-        print("x ordinary: the median over the runs of (run time / median of 5 ordinary verifies timed just before);")
-        print("fastest: the fastest run / the fastest ordinary verify.")
-        print(f"{'document':<72} {'bytes':>9} {'code':<22} {'median':>10} {'x ordinary':>10} {'fastest':>8}")
-        worst, worst_fastest = (0.0, ""), (0.0, "")
+        print(f"ordinary SRV 1.6 request ({len(signed)} bytes): verify median {ordinary * 1000:.3f} ms "
+              f"(CPU {ordinary_cpu * 1000:.3f} ms)\n")
+        print("x CPU / x wall: the median over the runs of (the run / the median of 5 ordinary verifies timed just")
+        print("before it), in this thread's CPU time and in wall time.")
+        print(f"{'document':<72} {'bytes':>9} {'code':<22} {'median':>10} {'x CPU':>7} {'x wall':>7}")
+        worst, worst_wall = (0.0, ""), (0.0, "")
         for label, doc in families(signed, limit):
-            seconds, ratio, fastest, code = _time(verify, doc, signed, args.repeat)
-            worst = max(worst, (ratio, f"{label} ({len(doc)} bytes, {code})"))
-            worst_fastest = max(worst_fastest, (fastest, f"{label} ({len(doc)} bytes, {code})"))
-            print(f"{label:<72} {len(doc):>9} {code:<22} {seconds * 1000:>7.2f} ms {ratio:>9.1f}x {fastest:>7.1f}x")
-        print(f"\nworst: {worst[0]:.1f} x the ordinary verify (goal <= 20): {worst[1]}")
-        print(f"worst, fastest runs: {worst_fastest[0]:.1f} x: {worst_fastest[1]}")
+            seconds, cpu_ratio, wall_ratio, code = _time(verify, doc, signed, args.repeat)
+            worst = max(worst, (cpu_ratio, f"{label} ({len(doc)} bytes, {code})"))
+            worst_wall = max(worst_wall, (wall_ratio, f"{label} ({len(doc)} bytes, {code})"))
+            print(f"{label:<72} {len(doc):>9} {code:<22} {seconds * 1000:>7.2f} ms {cpu_ratio:>6.1f}x "
+                  f"{wall_ratio:>6.1f}x")
+        print(f"\nworst: {worst[0]:.1f} x the ordinary verify in CPU time (goal <= 20): {worst[1]}")
+        print(f"worst in wall time: {worst_wall[0]:.1f} x: {worst_wall[1]}")
 
         if not args.no_command:
             folder = Path(data_dir) / "docs"
