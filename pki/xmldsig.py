@@ -126,7 +126,8 @@ class Verified:
     """A verified DUIS document.
 
     ``tree`` is parsed from ``signed_octets`` (the canonical octets the digest covers), so it holds exactly
-    the signed content and no Signature element. ``signer`` is the repository's Certificate.
+    the signed content and no Signature element. ``signer`` is what the resolver returned (``pki.signers``: the
+    repository's Certificate) or the certificate given to :func:`verify`.
     """
 
     tree: etree._ElementTree
@@ -461,9 +462,9 @@ def _c14n_without(tree: etree._ElementTree, signature: etree._Element) -> bytes:
     return etree.tostring(tree, method="c14n", exclusive=False, with_comments=False)
 
 
-# xmlsec keys built from the repository's certificates, keyed by certificate fingerprint or SPKI DER. Caching the
-# key (not the certificate decision) is safe: the repository is asked on every call, so revocation, expiry
-# and kind checks always apply; the cache only saves re-parsing a public key we already parsed.
+# xmlsec keys built from signers' certificates, keyed by certificate fingerprint or SPKI DER. Caching the key
+# (not the certificate decision) is safe: the resolver is asked on every call, so revocation, expiry and kind
+# checks always apply; the cache only saves re-parsing a public key we already parsed.
 _KEY_CACHE: dict[bytes, xmlsec.Key] = {}
 _KEY_CACHE_MAX = 1024
 _KEY_CACHE_LOCK = threading.Lock()
