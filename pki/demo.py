@@ -13,7 +13,6 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
-from django.utils import timezone
 
 from portal import audit
 from portal.eui import eui64_hex, parse_eui64
@@ -66,7 +65,7 @@ def _reusable(cert_path: Path, key_path: Path) -> Certificate | None:
     from .store import fingerprint
 
     row = Certificate.objects.filter(fingerprint=fingerprint(cert)).first()
-    if row is None or row.not_after <= timezone.now() or row.revoked_at is not None:
+    if row is None or not row.is_valid() or row.revoked_at is not None:
         return None  # expired, revoked or scheduled for revocation: issue a fresh one
     return row
 

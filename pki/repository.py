@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from portal.eui import InvalidEUI64, parse_eui64
@@ -92,17 +92,19 @@ def check_signer(cert: Certificate, *, at: datetime | None = None,
     now = timezone.now()
     at = at or now
     label = f"certificate {cert.serial} ({cert.issuer_name})"
-    if cert.revoked_at is not None and cert.revoked_at <= max(at, now):
+    # The boundaries are CertificateQuerySet's (pki.models): revoked when revoked_at <= the instant, valid
+    # from not_before through not_after inclusive (RFC 5280 §4.1.2.5).
+    if cert.is_revoked(max(at, now)):
         reason = f": {cert.revocation_reason}" if cert.revocation_reason else ""
         raise SignerRejected("revoked", f"{label} was revoked at {cert.revoked_at.isoformat()}{reason}")
-    if cert.not_before > at:
+    if not cert.in_validity_period(at) and at < cert.not_before:
         raise SignerRejected("not-yet-valid", f"{label} is not valid before {cert.not_before.isoformat()}")
-    if cert.not_after < at:
+    if not cert.in_validity_period(at):
         raise SignerRejected("expired", f"{label} expired at {cert.not_after.isoformat()}")
     if cert.ca_id is not None:
         # The issuing CA's own validity (loaded with the row by resolve_signer: no extra query).
         ca = cert.ca
-        if ca.not_before > at or ca.not_after < at:
+        if not ca.not_before <= at <= ca.not_after:
             raise SignerRejected("expired", f"{label}: its issuing CA {ca.subject_name} is valid only from "
                                             f"{ca.not_before.isoformat()} to {ca.not_after.isoformat()}")
     if not (cert.chain_verified or cert.trusted_unchained):
@@ -135,25 +137,14 @@ def search(*, eui: str | None = None, role: str | int | None = None, kind: str |
             raise ValueError(f"kind must be one of {', '.join(CertificateKind.values)}")
         qs = qs.filter(kind=kind)
     if status:
-        qs = qs.filter(_status_q(status, at))
+        wanted = _STATUS_ALIASES.get(status.strip().lower(), status.strip().lower())
+        try:
+            qs = qs.with_status(wanted, at)
+        except ValueError:
+            raise ValueError("status must be one of valid, revoked, expired, not-yet-valid, revocation-scheduled "
+                             "(or I/R/E/P)") from None
     return qs
 
 
 _STATUS_ALIASES = {"i": "valid", "r": "revoked", "e": "expired", "p": "not-yet-valid"}
 
-
-def _status_q(status: str, at: datetime) -> Q:
-    status = _STATUS_ALIASES.get(status.strip().lower(), status.strip().lower())
-    revoked = Q(revoked_at__isnull=False, revoked_at__lte=at)
-    if status == "revoked":
-        return revoked
-    if status == "expired":
-        return ~revoked & Q(not_after__lt=at)
-    if status == "not-yet-valid":
-        return ~revoked & Q(not_before__gt=at)
-    live = ~revoked & Q(not_after__gte=at, not_before__lte=at)
-    if status == "valid":
-        return live
-    if status == "revocation-scheduled":
-        return live & Q(revoked_at__gt=at)
-    raise ValueError("status must be one of valid, revoked, expired, not-yet-valid, revocation-scheduled (or I/R/E/P)")

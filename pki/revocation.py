@@ -34,7 +34,7 @@ def _state(cert: Certificate) -> dict:
 
 def _revoke(cert: Certificate, *, reason: str, decided_by: str, effective_at: datetime, now: datetime) -> bool:
     """Revoke one locked certificate. False if it was already revoked at or before ``effective_at``."""
-    if cert.revoked_at is not None and cert.revoked_at <= effective_at:
+    if cert.is_revoked(effective_at):
         return False
     before = _state(cert)
     cert.revoked_at = effective_at
