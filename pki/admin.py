@@ -59,7 +59,7 @@ class CertificateAuthorityAdmin(ReadOnlyAdmin):
 
 @admin.register(CertificateOrder)
 class CertificateOrderAdmin(ReadOnlyAdmin):
-    list_display = ("requested_at", "requested_eui", "kind", "status", "requested_by", "reason")
+    list_display = ("requested_at", "requested_eui", "kind", "status", "requested_by", "refusal_code", "reason")
     list_filter = ("status", "kind")
     search_fields = ("requested_eui", "requested_by", "reason")
 

@@ -102,7 +102,7 @@ def seed_certificates(out_dir: Path) -> list[dict]:
                 key = profile.generate_key()
                 order = order_certificate(uid, kind, make_csr(key, uid.party.short_name), requested_by=ACTOR)
                 if not order.issued:
-                    raise IssuanceRefused(order.reason, order)
+                    raise IssuanceRefused(order.reason, order, code=order.refusal_code)
                 row = order.certificate
                 _write(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                    serialization.NoEncryption()), 0o600)

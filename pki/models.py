@@ -340,6 +340,8 @@ class CertificateOrder(models.Model):
     csr_pem = models.TextField(blank=True, help_text="The CSR as received (public data).")
     status = models.CharField(max_length=10, choices=Status.choices)
     reason = models.TextField(blank=True, help_text="Why it was refused.")
+    refusal_code = models.CharField(max_length=40, blank=True,
+                                    help_text="The stable code of the refusal (docs/refusal-codes.md, SMKI).")
     certificate = models.OneToOneField(Certificate, null=True, blank=True, on_delete=models.PROTECT,
                                        related_name="order")
 

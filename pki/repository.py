@@ -14,11 +14,12 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from portal.errors import Refusal
 from portal.eui import InvalidEUI64, parse_eui64
 
 from .models import Certificate, CertificateKind, KeyUsage
 from .names import InvalidName, name_key
-from .profile import parse_role
+from .profile import ProfileError, parse_role
 
 REJECTION_CODES = (
     "unknown-certificate", "issuer-mismatch", "not-yet-valid", "expired", "revoked",
@@ -26,16 +27,17 @@ REJECTION_CODES = (
 )
 
 
-class SignerRejected(Exception):
+class SignerRejected(Refusal):
     """The certificate named in a signature's KeyInfo may not sign. ``code`` is one of REJECTION_CODES."""
 
     def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(message, code=code)
 
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
+
+class SearchRefused(Refusal, ValueError):
+    """A malformed repository search (filter, limit or cursor); HTTP 400 with the code (docs/refusal-codes.md)."""
+
+    code = "invalid-search"
 
 
 def resolve_signer(issuer_name: str, serial: int, *, at: datetime | None = None,
@@ -121,7 +123,8 @@ def search(*, eui: str | None = None, role: str | int | None = None, kind: str |
     """Certificates by subject EUI, role (OU: int, or two hex digits), kind and status.
 
     ``status``: valid | revoked | expired | not-yet-valid | revocation-scheduled, or the SMKI codes
-    I (in use), R (revoked), E (expired), P (pending). Raises ValueError for a malformed filter.
+    I (in use), R (revoked), E (expired), P (pending). Raises SearchRefused (a ValueError) for a malformed
+    filter.
     """
     at = at or timezone.now()
     qs = Certificate.objects.all()
@@ -129,20 +132,23 @@ def search(*, eui: str | None = None, role: str | int | None = None, kind: str |
         try:
             qs = qs.filter(subject_eui=parse_eui64(eui))
         except InvalidEUI64 as exc:
-            raise ValueError(str(exc)) from None
+            raise SearchRefused(str(exc), code="invalid-eui") from None
     if role not in (None, ""):
-        qs = qs.filter(role_code=parse_role(role))
+        try:
+            qs = qs.filter(role_code=parse_role(role))
+        except ProfileError as exc:
+            raise SearchRefused(exc.message, code=exc.code) from None  # invalid-role-code
     if kind:
         if kind not in CertificateKind.values:
-            raise ValueError(f"kind must be one of {', '.join(CertificateKind.values)}")
+            raise SearchRefused(f"kind must be one of {', '.join(CertificateKind.values)}", code="invalid-kind")
         qs = qs.filter(kind=kind)
     if status:
         wanted = _STATUS_ALIASES.get(status.strip().lower(), status.strip().lower())
         try:
             qs = qs.with_status(wanted, at)
         except ValueError:
-            raise ValueError("status must be one of valid, revoked, expired, not-yet-valid, revocation-scheduled "
-                             "(or I/R/E/P)") from None
+            raise SearchRefused("status must be one of valid, revoked, expired, not-yet-valid, "
+                                "revocation-scheduled (or I/R/E/P)", code="invalid-status") from None
     return qs
 
 

@@ -17,14 +17,18 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portal import audit
+from portal.errors import Refusal
 from portal.models import Party
 
 from .models import Certificate
 
 logger = logging.getLogger(__name__)
 
-class RevocationError(ValueError):
-    pass
+
+class RevocationError(Refusal, ValueError):
+    """A revocation that cannot be recorded (docs/refusal-codes.md, SMKI)."""
+
+    code = "revocation-refused"
 
 
 def _state(cert: Certificate) -> dict:
@@ -50,12 +54,12 @@ def _revoke(cert: Certificate, *, reason: str, decided_by: str, effective_at: da
 def _checked(reason: str, decided_by: str | None, effective_at: datetime | None) -> tuple[str, str, datetime, datetime]:
     reason = (reason or "").strip()
     if not reason:
-        raise RevocationError("a revocation needs a reason")
+        raise RevocationError("a revocation needs a reason", code="revocation-reason-missing")
     decided_by = (decided_by or audit.current_actor()).strip()
     now = timezone.now()
     effective_at = effective_at or now
     if timezone.is_naive(effective_at):
-        raise RevocationError("the effective time needs a time zone")
+        raise RevocationError("the effective time needs a time zone", code="effective-time-naive")
     return reason, decided_by, effective_at, now
 
 
