@@ -183,3 +183,77 @@ def test_crl_view_before_any_ca_is_404(client, db, keystore_dir):
 def test_search_refuses_a_role_that_is_not_two_hex_digits(client, certs, role):
     response = client.get("/smki/certificates", {"role": role})
     assert response.status_code == 400 and response.json()["code"] == "invalid-role-code"
+
+
+def walk(client, first_query, between_pages=None):
+    """Follow `next` from the first page to the last; returns the serials of every page, in order."""
+    pages = []
+    response = client.get("/smki/certificates", first_query)
+    for _ in range(100):  # a bounded walk: a bug must fail, not hang
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert body["count"] == len(body["results"]) <= body["limit"]
+        pages.append([r["serial"] for r in body["results"]])
+        if body["next"] is None:
+            return pages
+        if between_pages:
+            between_pages(len(pages))
+        response = client.get(body["next"])
+    raise AssertionError("more than 100 pages")
+
+
+def test_search_walks_every_certificate_exactly_once(client, certs, srp_solr_uid, supplier_uid):
+    more = [issue_certificate(uid, "xml-signing", csr_for()) for uid in (srp_solr_uid, supplier_uid) * 2]
+    everything = {c.serial for c in (*certs, *more)}
+    pages = walk(client, {"limit": 3})
+    assert [len(p) for p in pages] == [3, 3, 1]  # 7 certificates; next is null on the last page
+    seen = [serial for page in pages for serial in page]
+    assert len(seen) == len(set(seen)) and set(seen) == everything
+
+
+def test_search_walk_is_stable_while_certificates_are_added(client, certs, srp_solr_uid, supplier_uid):
+    before = {c.serial for c in certs} | {issue_certificate(supplier_uid, "xml-signing", csr_for()).serial
+                                         for _ in range(4)}
+    added = []
+
+    def issue_two(page):
+        if page <= 2:  # while the first pages are read (each new page would otherwise bring two more)
+            added.extend(issue_certificate(srp_solr_uid, "xml-signing", csr_for()).serial for _ in range(2))
+
+    pages = walk(client, {"limit": 2}, between_pages=issue_two)
+    seen = [serial for page in pages for serial in page]
+    assert len(seen) == len(set(seen))  # nothing twice
+    assert before <= set(seen)  # everything that was there when the walk began, once
+    assert set(seen) == before | set(added)  # added ones come after, in id order: seen too, once
+
+
+def test_search_pages_keep_their_filters(client, certs, srp_solr_uid, supplier_uid):
+    xml = [certs[0]] + [issue_certificate(srp_solr_uid, "xml-signing", csr_for()) for _ in range(2)]
+    pages = walk(client, {"kind": "xml-signing", "limit": 1})
+    assert [len(p) for p in pages] == [1, 1, 1]
+    assert sorted(s for page in pages for s in page) == sorted(c.serial for c in xml)
+
+
+def test_search_cursor_cannot_be_tampered_with(client, certs):
+    from urllib.parse import parse_qs, urlencode, urlparse
+
+    first = client.get("/smki/certificates", {"limit": 1}).json()
+    query = {k: v[0] for k, v in parse_qs(urlparse(first["next"]).query).items()}
+    assert client.get("/smki/certificates", query).status_code == 200
+    cursor = query["cursor"]
+    for forged in (cursor[:-1] + ("A" if cursor[-1] != "A" else "B"), cursor[:10], "x" + cursor):
+        response = client.get(f"/smki/certificates?{urlencode({**query, 'cursor': forged})}")
+        assert response.status_code == 400 and response.json()["code"] == "invalid-cursor"
+    # A genuine cursor used with other filters than it was made for.
+    response = client.get("/smki/certificates", {**query, "kind": "xml-signing"})
+    assert response.status_code == 400 and response.json()["code"] == "invalid-cursor"
+
+
+def test_search_limit_default_and_maximum(client, certs):
+    from pki import views
+
+    body = client.get("/smki/certificates").json()
+    assert body["limit"] == views.SEARCH_DEFAULT_LIMIT == 100 and body["count"] == 3 and body["next"] is None
+    assert client.get("/smki/certificates", {"limit": views.SEARCH_MAX_LIMIT}).status_code == 200
+    response = client.get("/smki/certificates", {"limit": views.SEARCH_MAX_LIMIT + 1})
+    assert response.status_code == 400 and response.json()["code"] == "invalid-limit"
