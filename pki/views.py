@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from django.core import signing
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
@@ -25,7 +26,7 @@ from . import conf
 from .ca import CANotReady
 from .crl import current_crl, latest_crl
 from .keystore import KeyStoreError
-from .models import Certificate, CertificateAuthority
+from .models import Certificate, CertificateAuthority, CertificateKind
 from .names import InvalidName, name_key
 from .repository import SearchRefused, search
 
@@ -82,6 +83,27 @@ def read_only(view):
 def _cert_cache_seconds() -> int:
     # The bytes never change; the short lifetime lets clients notice a revocation through the JSON/CRL.
     return int(conf.get("SMKI_CERT_CACHE_SECONDS"))
+
+
+@read_only
+def index(request: HttpRequest) -> HttpResponse:
+    """/smki/: what the repository holds, with links (an HTML page in the site's layout). It only reads: it signs
+    no CRL (the first one is signed by /smki/crl itself)."""
+    at = timezone.now()
+    authorities = CertificateAuthority.objects.exclude(level=CertificateAuthority.Level.EXTERNAL).order_by(
+        "-active", "level", "created_at")
+    issuing = authorities.filter(level=CertificateAuthority.Level.ISSUING, active=True).first()
+    crl_row = latest_crl(issuing) if issuing is not None else None
+    counts = {"valid": Certificate.objects.valid(at).count(), "revoked": Certificate.objects.revoked(at).count(),
+              "total": Certificate.objects.count()}
+    response = render(request, "pki/index.html", {
+        "authorities": list(authorities), "crl": crl_row, "counts": counts, "kinds": CertificateKind.choices,
+        "statuses": ("valid", "revoked", "expired", "not-yet-valid", "revocation-scheduled"),
+    })
+    # The page names a signed-in user in its header (base.html): shared caches may keep only the anonymous one.
+    scope = "private" if request.user.is_authenticated else "public"
+    response["Cache-Control"] = f"{scope}, max-age=0, must-revalidate"
+    return response
 
 
 @read_only
