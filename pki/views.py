@@ -170,15 +170,13 @@ def _cursor(filters: dict[str, str], at: datetime, after: int) -> str:
 def _read_cursor(text: str, filters: dict[str, str]) -> tuple[datetime, int]:
     try:
         data = signing.loads(text, salt=_CURSOR_SALT)
-        if data["f"] != filters:
-            raise SearchRefused("this cursor was made for other filters: start again without it",
-                                code="invalid-cursor")
-        return datetime.fromisoformat(data["at"]), int(data["after"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, SearchRefused):
-            raise
+        made_for, at, after = data["f"], datetime.fromisoformat(data["at"]), int(data["after"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
         raise SearchRefused("the cursor is not one this service made: follow the next link as given",
                             code="invalid-cursor") from None
+    if made_for != filters:
+        raise SearchRefused("this cursor was made for other filters: start again without it", code="invalid-cursor")
+    return at, after
 
 
 @read_only
