@@ -99,9 +99,9 @@ def check_signer(cert: Certificate, *, at: datetime | None = None,
     if cert.is_revoked(max(at, now)):
         reason = f": {cert.revocation_reason}" if cert.revocation_reason else ""
         raise SignerRejected("revoked", f"{label} was revoked at {cert.revoked_at.isoformat()}{reason}")
-    if not cert.in_validity_period(at) and at < cert.not_before:
+    if at < cert.not_before:
         raise SignerRejected("not-yet-valid", f"{label} is not valid before {cert.not_before.isoformat()}")
-    if not cert.in_validity_period(at):
+    if not cert.in_validity_period(at):  # so after not_after
         raise SignerRejected("expired", f"{label} expired at {cert.not_after.isoformat()}")
     if cert.ca_id is not None:
         # The issuing CA's own validity (loaded with the row by resolve_signer: no extra query).
