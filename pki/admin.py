@@ -34,13 +34,31 @@ class IssuancePolicyAdmin(admin.ModelAdmin):
     ordering = ("role", "kind")
 
 
+class CertificateStatusFilter(admin.SimpleListFilter):
+    """Status now, by the one rule of CertificateQuerySet (valid through notAfter, revoked from revoked_at)."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [(s, s) for s in ("valid", "revoked", "expired", "not-yet-valid", "revocation-scheduled")]
+
+    def queryset(self, request, queryset):
+        return queryset.with_status(self.value()) if self.value() else queryset
+
+
 @admin.register(Certificate)
 class CertificateAdmin(ReadOnlyAdmin):
-    list_display = ("serial", "issuer_name", "subject_eui", "role_hex", "kind", "not_after", "revoked_at", "source")
-    list_filter = ("kind", "source", "chain_verified", "role_code")
+    list_display = ("serial", "issuer_name", "subject_eui", "role_hex", "kind", "status", "not_after", "revoked_at",
+                    "source")
+    list_filter = (CertificateStatusFilter, "kind", "source", "chain_verified", "role_code")
     search_fields = ("serial", "subject_eui", "subject_name", "label")
     exclude = ("der",)
     readonly_fields = ("pem",)
+
+    @admin.display(description="status")
+    def status(self, obj):
+        return obj.status()
 
     @admin.display(description="role (OU)")
     def role_hex(self, obj):
@@ -59,7 +77,7 @@ class CertificateAuthorityAdmin(ReadOnlyAdmin):
 
 @admin.register(CertificateOrder)
 class CertificateOrderAdmin(ReadOnlyAdmin):
-    list_display = ("requested_at", "requested_eui", "kind", "status", "requested_by", "reason")
+    list_display = ("requested_at", "requested_eui", "kind", "status", "requested_by", "refusal_code", "reason")
     list_filter = ("status", "kind")
     search_fields = ("requested_eui", "requested_by", "reason")
 

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal import audit
+from portal.errors import Refusal
 
 from . import conf, profile
 from .keystore import get_keystore
@@ -21,8 +22,10 @@ ROOT = "root"
 ISSUING = "issuing"
 
 
-class CANotReady(Exception):
-    pass
+class CANotReady(Refusal):
+    """The CA hierarchy is missing or incomplete (docs/refusal-codes.md, SMKI)."""
+
+    code = "ca-not-ready"
 
 
 def _record(name: str, level: str, cert, key_ref: str, parent: CertificateAuthority | None) -> CertificateAuthority:
@@ -50,10 +53,12 @@ def init_hierarchy() -> tuple[CertificateAuthority, CertificateAuthority, bool]:
     if len(existing) == 2:
         for ca in existing.values():
             if not store.has_key(ca.key_ref):
-                raise CANotReady(f"the key of CA {ca.name} ({ca.key_ref}) is missing from the key store")
+                raise CANotReady(f"the key of CA {ca.name} ({ca.key_ref}) is missing from the key store",
+                                 code="ca-key-missing")
         return existing["root"], existing["issuing"], False
     if existing:
-        raise CANotReady("only part of the CA hierarchy exists; fix it by hand before running pki_init again")
+        raise CANotReady("only part of the CA hierarchy exists; fix it by hand before running pki_init again",
+                         code="ca-hierarchy-partial")
     now = timezone.now()
     stamp = now.strftime("%Y%m%d%H%M%S")
 
@@ -82,11 +87,11 @@ def init_hierarchy() -> tuple[CertificateAuthority, CertificateAuthority, bool]:
 def issuing_ca() -> CertificateAuthority:
     ca = CertificateAuthority.objects.filter(level=CertificateAuthority.Level.ISSUING, active=True).first()
     if ca is None:
-        raise CANotReady("no issuing CA: run `manage.py pki_init` first")
+        raise CANotReady("no issuing CA: run `manage.py pki_init` first", code="no-issuing-ca")
     return ca
 
 
 def private_key(ca: CertificateAuthority):
     if not ca.key_ref:
-        raise CANotReady(f"this service does not hold the key of CA {ca.name}")
+        raise CANotReady(f"this service does not hold the key of CA {ca.name}", code="ca-key-not-held")
     return get_keystore().load_private_key(ca.key_ref)

@@ -29,12 +29,12 @@ from .models import Certificate, CertificateAuthority, RevocationList
 
 
 def _revoked(ca: CertificateAuthority, at: datetime) -> list[tuple[str, datetime]]:
-    rows = Certificate.objects.filter(ca=ca, revoked_at__isnull=False, revoked_at__lte=at)
+    rows = Certificate.objects.filter(ca=ca).revoked(at)
     return sorted(rows.values_list("serial", "revoked_at"), key=lambda r: int(r[0]))
 
 
 def _next_scheduled(ca: CertificateAuthority, at: datetime) -> datetime | None:
-    return (Certificate.objects.filter(ca=ca, revoked_at__gt=at).order_by("revoked_at")
+    return (Certificate.objects.filter(ca=ca).revocation_pending(at).order_by("revoked_at")
             .values_list("revoked_at", flat=True).first())
 
 

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from cryptography import x509
 
+from portal.errors import Refusal
+
 from .profile import ProfileError, check_public_key
 
 
-class CSRRejected(ValueError):
-    pass
+class CSRRejected(Refusal, ValueError):
+    """A CSR that cannot be used (docs/refusal-codes.md, SMKI)."""
+
+    code = "csr-rejected"
 
 
 def load_csr(data: bytes | str) -> x509.CertificateSigningRequest:
@@ -24,7 +28,8 @@ def load_csr(data: bytes | str) -> x509.CertificateSigningRequest:
             return x509.load_pem_x509_csr(data)
         return x509.load_der_x509_csr(data)
     except ValueError as exc:
-        raise CSRRejected(f"not a certificate signing request (PEM or DER): {exc}") from None
+        raise CSRRejected(f"not a certificate signing request (PEM or DER): {exc}",
+                          code="csr-unreadable") from None
 
 
 def checked_public_key(csr: x509.CertificateSigningRequest):
@@ -32,17 +37,18 @@ def checked_public_key(csr: x509.CertificateSigningRequest):
     try:
         public_key = csr.public_key()
     except (ValueError, TypeError) as exc:
-        raise CSRRejected(f"the CSR's public key cannot be read: {exc}") from None
+        raise CSRRejected(f"the CSR's public key cannot be read: {exc}", code="csr-key-unreadable") from None
     try:
         check_public_key(public_key)
     except ProfileError as exc:
-        raise CSRRejected(str(exc)) from None
+        raise CSRRejected(exc.message, code=exc.code) from None  # key-not-p256
     try:
         valid = csr.is_signature_valid
     except Exception as exc:  # noqa: BLE001 - an unsupported algorithm is a bad CSR too
-        raise CSRRejected(f"the CSR's signature cannot be checked: {exc}") from None
+        raise CSRRejected(f"the CSR's signature cannot be checked: {exc}", code="csr-signature-unverifiable") from None
     if not valid:
-        raise CSRRejected("the CSR's signature does not verify with its own public key (no proof of possession)")
+        raise CSRRejected("the CSR's signature does not verify with its own public key (no proof of possession)",
+                          code="csr-no-proof-of-possession")
     return public_key
 
 

@@ -12,7 +12,6 @@ the certificate is an ordinary issued Organisation Certificate (OU 89) of the DC
 from __future__ import annotations
 
 from django.conf import settings
-from django.utils import timezone
 
 from portal.eui import parse_eui64
 
@@ -24,10 +23,8 @@ DCC_XML_SIGNING_KEY_REF = "dcc/xml-signing"
 
 def dcc_signing_certificate() -> Certificate | None:
     """The DCC's newest valid XML signing certificate (its key: DCC_XML_SIGNING_KEY_REF in the key store)."""
-    now = timezone.now()
-    return (Certificate.objects.filter(subject_eui=parse_eui64(settings.DCC_USER_ID), kind=CertificateKind.XML_SIGNING,
-                                       source=CertificateSource.ISSUED, not_before__lte=now, not_after__gt=now)
-            .exclude(revoked_at__lte=now).order_by("-not_before", "-pk").first())
+    return (Certificate.objects.usable_for(parse_eui64(settings.DCC_USER_ID), CertificateKind.XML_SIGNING)
+            .filter(source=CertificateSource.ISSUED).order_by("-not_before", "-pk").first())
 
 
 def dcc_signing_identity():

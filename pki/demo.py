@@ -13,7 +13,6 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
-from django.utils import timezone
 
 from portal import audit
 from portal.eui import eui64_hex, parse_eui64
@@ -66,7 +65,7 @@ def _reusable(cert_path: Path, key_path: Path) -> Certificate | None:
     from .store import fingerprint
 
     row = Certificate.objects.filter(fingerprint=fingerprint(cert)).first()
-    if row is None or row.not_after <= timezone.now() or row.revoked_at is not None:
+    if row is None or not row.is_valid() or row.revoked_at is not None:
         return None  # expired, revoked or scheduled for revocation: issue a fresh one
     return row
 
@@ -103,7 +102,7 @@ def seed_certificates(out_dir: Path) -> list[dict]:
                 key = profile.generate_key()
                 order = order_certificate(uid, kind, make_csr(key, uid.party.short_name), requested_by=ACTOR)
                 if not order.issued:
-                    raise IssuanceRefused(order.reason, order)
+                    raise IssuanceRefused(order.reason, order, code=order.refusal_code)
                 row = order.certificate
                 _write(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                    serialization.NoEncryption()), 0o600)

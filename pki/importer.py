@@ -67,12 +67,15 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
     return [x509.load_der_x509_certificate(data)]
 
 
-def _refuse(label: str, cert: x509.Certificate, why: str, report: ImportReport, subject=None) -> None:
+def _refuse(label: str, cert: x509.Certificate, why: str, report: ImportReport, subject=None, *,
+            code: str) -> None:
+    """Skip a certificate that must not be trusted, with an audit record carrying the refusal ``code``
+    (docs/refusal-codes.md, SMKI)."""
     report.skipped.append((label, why))
     audit.write("certificate.import_refuse", subject, subject_type="" if subject else "pki.Certificate",
                 subject_repr="" if subject else f"serial {cert.serial_number}", after={
         "label": label, "serial": str(cert.serial_number), "issuer": rfc2253(cert.issuer),
-        "subject": rfc2253(cert.subject), "fingerprint": fingerprint(cert), "reason": why,
+        "subject": rfc2253(cert.subject), "fingerprint": fingerprint(cert), "code": code, "reason": why,
     })
 
 
@@ -114,11 +117,13 @@ def import_certificate(cert: x509.Certificate, *, label: str, report: ImportRepo
         mismatch = (f"its issuer name {rfc2253(cert.issuer)} is that of CA "
                     f"{', '.join(ca.name for ca in named)}, but its signature does not verify with that CA's key")
         if any(ca.level != CertificateAuthority.Level.EXTERNAL for ca in named):
-            _refuse(label, cert, f"a forgery: {mismatch} (one of this service's own CAs)", report)
+            _refuse(label, cert, f"a forgery: {mismatch} (one of this service's own CAs)", report,
+                    code="forged-own-ca")
             return
         if not trust_unchained:
             _refuse(label, cert, f"a forgery or a test certificate: {mismatch}; import it with --trust-unchained "
-                                 f"only if it is to be trusted by lookup (as DCC Boxed does)", report)
+                                 f"only if it is to be trusted by lookup (as DCC Boxed does)", report,
+                    code="issuer-signature-mismatch")
             return
     elif issuer is None and not trust_unchained:
         report.skipped.append((label, f"chains to no known CA (issuer {rfc2253(cert.issuer)}): import its CA "
@@ -131,7 +136,8 @@ def import_certificate(cert: x509.Certificate, *, label: str, report: ImportRepo
         try:
             check_policy(holder_for(user_id), facts.kind)
         except IssuanceRefused as exc:
-            _refuse(label, cert, f"refused by the issuance policy: {exc.reason}", report, subject=user_id)
+            _refuse(label, cert, f"refused by the issuance policy: {exc.reason}", report, subject=user_id,
+                    code=exc.code)
             return
     row = new_certificate(cert, source=CertificateSource.IMPORTED, ca=issuer, chain_verified=issuer is not None,
                           user_id=user_id, label=label, facts=facts)
@@ -154,7 +160,8 @@ def _import_ca(cert: x509.Certificate, *, label: str, report: ImportReport) -> N
     own = [ca.name for ca in named_alike if ca.level != CertificateAuthority.Level.EXTERNAL]
     if own:
         _refuse(label, cert, f"a CA certificate with the name of this service's own CA {', '.join(own)} "
-                             f"({rfc2253(cert.subject)}) but not that certificate: refused", report)
+                             f"({rfc2253(cert.subject)}) but not that certificate: refused", report,
+                code="own-ca-name-taken")
         return
     base = slugify(f"external-{rfc2253(cert.subject)}")[:40] or "external"
     name, n = base, 1

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal import audit
+from portal.errors import Refusal
 from portal.eui import InvalidEUI64, parse_eui64
 from portal.models import DuisRole, PartyKind, UserID, UserIDStatus, solr_role_code
 
@@ -47,9 +48,14 @@ SUPPLIER_ROLES = {DuisRole.IS, DuisRole.ES, DuisRole.GS}
 NETWORK_ROLES = {DuisRole.ED, DuisRole.GT}
 
 
-class IssuanceRefused(Exception):
-    def __init__(self, reason: str, order: CertificateOrder | None = None):
-        super().__init__(reason)
+class IssuanceRefused(Refusal):
+    """A certificate order refused (docs/refusal-codes.md, SMKI). ``reason`` is the message for people; ``order``
+    the saved refused order, when there is one."""
+
+    code = "issuance-refused"
+
+    def __init__(self, reason: str, order: CertificateOrder | None = None, *, code: str | None = None):
+        super().__init__(reason, code=code)
         self.reason = reason
         self.order = order
 
@@ -77,20 +83,24 @@ def policy_roles(holder: Holder) -> set[str]:
 def check_policy(holder: Holder, kind: str) -> None:
     """Raise IssuanceRefused unless the issuance policy lets this User ID hold ``kind``."""
     if kind not in CertificateKind.values:
-        raise IssuanceRefused(f"{kind!r} is not a certificate kind (one of {', '.join(CertificateKind.values)})")
+        raise IssuanceRefused(f"{kind!r} is not a certificate kind (one of {', '.join(CertificateKind.values)})",
+                              code="invalid-kind")
     solr = solr_role_code()
     if solr in holder.roles and kind != CertificateKind.XML_SIGNING:
         raise IssuanceRefused(
             f"User ID {holder.user_id.eui} holds the SoLR Contingency role ({solr}): it may hold XML signing "
-            f"certificates only, never {CertificateKind(kind).label} certificates (MP134B business requirement 2)"
+            f"certificates only, never {CertificateKind(kind).label} certificates (MP134B business requirement 2)",
+            code="solr-xml-signing-only",
         )
     roles = policy_roles(holder)
     if not roles:
-        raise IssuanceRefused(f"User ID {holder.user_id.eui} holds no DUIS User Role, so it may hold no certificate")
+        raise IssuanceRefused(f"User ID {holder.user_id.eui} holds no DUIS User Role, so it may hold no certificate",
+                              code="no-duis-role")
     if not IssuancePolicy.objects.filter(role__in=roles, kind=kind).exists():
         raise IssuanceRefused(
             f"the issuance policy lets none of the roles of User ID {holder.user_id.eui} "
-            f"({', '.join(sorted(roles))}) hold {CertificateKind(kind).label} certificates"
+            f"({', '.join(sorted(roles))}) hold {CertificateKind(kind).label} certificates",
+            code="not-in-policy",
         )
 
 
@@ -111,10 +121,10 @@ def _find_user_id(eui: str) -> UserID:
     try:
         canonical = parse_eui64(eui)
     except InvalidEUI64 as exc:
-        raise IssuanceRefused(str(exc)) from None
+        raise IssuanceRefused(str(exc), code="invalid-eui") from None
     user_id = UserID.objects.select_related("party").filter(eui=canonical).first()
     if user_id is None:
-        raise IssuanceRefused(f"User ID {canonical} is not registered")
+        raise IssuanceRefused(f"User ID {canonical} is not registered", code="unknown-user-id")
     return user_id
 
 
@@ -138,7 +148,8 @@ def order_certificate(user_id: UserID | str, kind: str, csr: bytes | str | x509.
             order.user_id = uid
             order.requested_eui = uid.eui
             if uid.status != UserIDStatus.ACTIVE:
-                raise IssuanceRefused(f"User ID {uid.eui} is {uid.get_status_display().lower()}, not active")
+                raise IssuanceRefused(f"User ID {uid.eui} is {uid.get_status_display().lower()}, not active",
+                                      code="user-id-not-active")
             holder = holder_for(uid)
             check_policy(holder, kind)
             public_key = checked_public_key(request)
@@ -147,11 +158,15 @@ def order_certificate(user_id: UserID | str, kind: str, csr: bytes | str | x509.
         except (IssuanceRefused, CSRRejected, ca_module.CANotReady, KeyStoreError, ValueError) as exc:
             # ValueError covers profile.ProfileError and malformed input: every failed order leaves a record.
             order.status = CertificateOrder.Status.REFUSED
-            order.reason = str(exc)
+            # The code of a Refusal (IssuanceRefused, CSRRejected, CANotReady, KeyStoreError, ProfileError …);
+            # any other ValueError is malformed input with the generic code.
+            order.refusal_code = getattr(exc, "code", None) or IssuanceRefused.code
+            order.reason = getattr(exc, "message", None) or str(exc)
             order.csr_pem = csr_pem
             order.save()
             audit.write("certificate.refuse", order, actor=actor,
-                        after={"user_id": order.requested_eui, "kind": order.kind, "reason": order.reason})
+                        after={"user_id": order.requested_eui, "kind": order.kind, "code": order.refusal_code,
+                               "reason": order.reason})
             return order
         order.status = CertificateOrder.Status.ISSUED
         order.csr_pem = csr_pem
@@ -169,7 +184,7 @@ def issue_certificate(user_id: UserID | str, kind: str, csr, **kwargs):
     """order_certificate, raising IssuanceRefused (with the saved order) instead of returning a refusal."""
     order = order_certificate(user_id, kind, csr, **kwargs)
     if not order.issued:
-        raise IssuanceRefused(order.reason, order)
+        raise IssuanceRefused(order.reason, order, code=order.refusal_code)
     return order.certificate
 
 
@@ -178,7 +193,8 @@ def _validity_days(validity_days) -> int:
     if validity_days is None:
         return int(conf.get("SMKI_CERT_VALIDITY_DAYS"))
     if isinstance(validity_days, bool) or not isinstance(validity_days, int) or validity_days <= 0:
-        raise IssuanceRefused(f"the validity must be a whole number of days above 0, not {validity_days!r}")
+        raise IssuanceRefused(f"the validity must be a whole number of days above 0, not {validity_days!r}",
+                              code="invalid-validity")
     return validity_days
 
 

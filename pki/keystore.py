@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from portal.errors import Refusal
 from portal.secret_files import SecretUnavailable, read_secret
 
 from . import conf
@@ -32,12 +33,14 @@ PrivateKey = ec.EllipticCurvePrivateKey
 _REF = re.compile(r"[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*")
 
 
-class KeyStoreError(Exception):
-    pass
+class KeyStoreError(Refusal):
+    """The key store cannot do what was asked (docs/refusal-codes.md, SMKI)."""
+
+    code = "keystore-error"
 
 
 class KeyNotFound(KeyStoreError):
-    pass
+    code = "key-not-found"
 
 
 class KeyStore:
@@ -55,7 +58,8 @@ class KeyStore:
 
 def check_ref(key_ref: str) -> str:
     if not _REF.fullmatch(key_ref or ""):
-        raise KeyStoreError(f"{key_ref!r} is not a key reference (lower-case words separated by '/')")
+        raise KeyStoreError(f"{key_ref!r} is not a key reference (lower-case words separated by '/')",
+                            code="invalid-key-ref")
     return key_ref
 
 
@@ -92,7 +96,8 @@ class EncryptedFileKeyStore(KeyStore):
         try:
             fd = os.open(path, flags, 0o600)
         except FileExistsError:
-            raise KeyStoreError(f"a key {key_ref!r} is already stored; refusing to overwrite it") from None
+            raise KeyStoreError(f"a key {key_ref!r} is already stored; refusing to overwrite it",
+                                code="key-exists") from None
         with os.fdopen(fd, "wb") as handle:
             handle.write(pem)
 
@@ -105,7 +110,8 @@ class EncryptedFileKeyStore(KeyStore):
         try:
             return serialization.load_pem_private_key(data, password=self.secret())
         except (ValueError, TypeError) as exc:
-            raise KeyStoreError(f"key {key_ref!r} cannot be decrypted with the key-store secret") from exc
+            raise KeyStoreError(f"key {key_ref!r} cannot be decrypted with the key-store secret",
+                                code="key-undecryptable") from exc
 
     def has_key(self, key_ref: str) -> bool:
         return self.path_for(key_ref).exists()
@@ -130,7 +136,7 @@ def keystore_secret() -> bytes:
     try:
         return read_secret("SOLR_KEYSTORE_SECRET", "SOLR_KEYSTORE_SECRET_FILE", default_secret_path()).encode()
     except SecretUnavailable as exc:
-        raise KeyStoreError(f"the key-store secret: {exc}") from None
+        raise KeyStoreError(f"the key-store secret: {exc}", code="keystore-secret-unavailable") from None
 
 
 def get_keystore() -> KeyStore:

@@ -12,6 +12,7 @@ import hashlib
 from cryptography import x509
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from portal.eui import EUI64Field
@@ -98,6 +99,90 @@ class CertificateAuthority(models.Model):
         return self.x509().public_bytes(Encoding.PEM).decode()
 
 
+class CertificateQuerySet(models.QuerySet):
+    """Certificates in the domain's words. One rule for the instant ``at`` (default now), used everywhere:
+
+    * **valid** when ``not_before <= at <= not_after`` — both ends inclusive, as X.509 validity is
+      (RFC 5280 §4.1.2.5: "the period of time from notBefore through notAfter, inclusive") — and not revoked;
+    * **revoked** when ``revoked_at <= at``: a revocation takes effect at its effective time, inclusive
+      (SMKI RAPP; the CRL lists it from then on, pki.crl);
+    * **expired** when not revoked and ``not_after < at``; **not yet valid** when not revoked and ``at < not_before``;
+    * **revocation scheduled** when valid and ``revoked_at > at``.
+
+    ``Certificate.is_valid`` / ``is_revoked`` / ``status`` say the same of one row in memory, and
+    ``pki.repository.check_signer`` (the signer path) uses them, so a row and its query never disagree at the
+    boundaries (tests/pki/test_certificate_queryset.py tests each one at the instant and a microsecond either side).
+    """
+
+    @staticmethod
+    def _at(at):
+        return at if at is not None else timezone.now()
+
+    @staticmethod
+    def revoked_q(at) -> Q:
+        return Q(revoked_at__isnull=False, revoked_at__lte=at)
+
+    @classmethod
+    def valid_q(cls, at) -> Q:
+        return ~cls.revoked_q(at) & Q(not_before__lte=at, not_after__gte=at)
+
+    def valid(self, at=None):
+        """Within notBefore…notAfter (inclusive) at ``at`` and not revoked at ``at``."""
+        return self.filter(self.valid_q(self._at(at)))
+
+    def revoked(self, at=None):
+        """Revoked with an effective time at or before ``at``."""
+        return self.filter(self.revoked_q(self._at(at)))
+
+    def expired(self, at=None):
+        at = self._at(at)
+        return self.filter(~self.revoked_q(at) & Q(not_after__lt=at))
+
+    def not_yet_valid(self, at=None):
+        at = self._at(at)
+        return self.filter(~self.revoked_q(at) & Q(not_before__gt=at))
+
+    def not_ended(self, at=None):
+        """Neither revoked nor expired at ``at``: valid, or not yet valid (it will be)."""
+        at = self._at(at)
+        return self.filter(~self.revoked_q(at) & Q(not_after__gte=at))
+
+    def revocation_scheduled(self, at=None):
+        """Valid at ``at``, with a revocation recorded that takes effect after ``at``."""
+        at = self._at(at)
+        return self.filter(self.valid_q(at) & Q(revoked_at__gt=at))
+
+    def revocation_pending(self, at=None):
+        """Any certificate (valid or not) whose recorded revocation takes effect after ``at`` (for CRL nextUpdate)."""
+        return self.filter(revoked_at__gt=self._at(at))
+
+    def held_by(self, user_id):
+        """Certificates of a User ID: linked to it, or (imported before it was registered) carrying its EUI.
+        ``user_id`` is a ``portal.UserID`` or an EUI-64 (then matched by the subject EUI only)."""
+        if isinstance(user_id, str):
+            from portal.eui import parse_eui64
+
+            return self.filter(subject_eui=parse_eui64(user_id))
+        return self.filter(Q(user_id=user_id.pk) | Q(user_id__isnull=True, subject_eui=user_id.eui))
+
+    def usable_for(self, user_id, kind, at=None):
+        """Valid certificates (``valid(at)``) of ``kind`` (one kind, or an iterable of kinds) held by ``user_id``
+        (see ``held_by``). Trust (chain or --trust-unchained), Key Usage and the issuing CA's validity are
+        the signer path's checks (pki.repository.check_signer), not this one."""
+        kinds = [kind] if isinstance(kind, str) else list(kind)
+        return self.held_by(user_id).valid(at).filter(kind__in=kinds)
+
+    def with_status(self, status: str, at=None):
+        """The certificates whose ``Certificate.status(at)`` is ``status``: valid, revoked, expired,
+        not-yet-valid or revocation-scheduled (a valid certificate with a later revocation is in both)."""
+        at = self._at(at)
+        methods = {"valid": self.valid, "revoked": self.revoked, "expired": self.expired,
+                   "not-yet-valid": self.not_yet_valid, "revocation-scheduled": self.revocation_scheduled}
+        if status not in methods:
+            raise ValueError(f"status must be one of {', '.join(methods)}")
+        return methods[status](at)
+
+
 class Certificate(models.Model):
     """An SMKI Organisation Certificate: issued by this service's CA, or imported (e.g. the ZAZ1 test PKI).
 
@@ -134,6 +219,8 @@ class Certificate(models.Model):
     revocation_reason = models.CharField(max_length=255, blank=True)
     revoked_by = models.CharField(max_length=150, blank=True, help_text="Who decided the revocation.")
     revocation_recorded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CertificateQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -174,11 +261,23 @@ class Certificate(models.Model):
         return int(self.serial)
 
     def is_revoked(self, at=None) -> bool:
+        """Revoked at ``at`` (default now): ``revoked_at <= at`` (the rule of CertificateQuerySet)."""
         at = at or timezone.now()
         return self.revoked_at is not None and self.revoked_at <= at
 
+    def in_validity_period(self, at=None) -> bool:
+        """``not_before <= at <= not_after``, inclusive (RFC 5280 §4.1.2.5), revocation aside."""
+        at = at or timezone.now()
+        return self.not_before <= at <= self.not_after
+
+    def is_valid(self, at=None) -> bool:
+        """In its validity period and not revoked at ``at``: the row-level twin of CertificateQuerySet.valid."""
+        at = at or timezone.now()
+        return self.in_validity_period(at) and not self.is_revoked(at)
+
     def status(self, at=None) -> str:
-        """'revoked', 'expired', 'not-yet-valid', 'revocation-scheduled' or 'valid' at ``at`` (default now)."""
+        """'revoked', 'expired', 'not-yet-valid', 'revocation-scheduled' or 'valid' at ``at`` (default now),
+        by the rule of CertificateQuerySet (each status is the row-level twin of its queryset method)."""
         at = at or timezone.now()
         if self.is_revoked(at):
             return "revoked"
@@ -241,6 +340,8 @@ class CertificateOrder(models.Model):
     csr_pem = models.TextField(blank=True, help_text="The CSR as received (public data).")
     status = models.CharField(max_length=10, choices=Status.choices)
     reason = models.TextField(blank=True, help_text="Why it was refused.")
+    refusal_code = models.CharField(max_length=40, blank=True,
+                                    help_text="The stable code of the refusal (docs/refusal-codes.md, SMKI).")
     certificate = models.OneToOneField(Certificate, null=True, blank=True, on_delete=models.PROTECT,
                                        related_name="order")
 

@@ -28,7 +28,18 @@ _SEP_ATV = "\x1f"
 
 
 class InvalidName(ValueError):
-    pass
+    """A distinguished name that cannot be read; ``code`` is stable (docs/refusal-codes.md, SMKI).
+
+    Shaped like ``portal.errors.Refusal`` (``code``, ``message``, ``str`` = "code: message") without importing
+    it: this module is part of the XML-signature profile, which must run without Django (importing the
+    ``portal`` package starts its Celery app), as ``pki.safexml.XMLRejected`` does.
+    """
+
+    code = "invalid-name"
+
+    def __init__(self, message: str = ""):
+        self.message = message or self.code
+        super().__init__(f"{self.code}: {self.message}")
 
 
 def _normalise_text(value: str) -> str:

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID, SignatureAlgorithmOID
 
+from portal.errors import Refusal
 from portal.eui import eui64_bytes
 
 from . import conf
@@ -31,8 +32,10 @@ SIGNATURE_ALGORITHM = SignatureAlgorithmOID.ECDSA_WITH_SHA256
 SERIAL_BYTES = 16
 
 
-class ProfileError(ValueError):
-    pass
+class ProfileError(Refusal, ValueError):
+    """Something that does not follow the SMKI Organisation Certificate profile (docs/refusal-codes.md, SMKI)."""
+
+    code = "profile-error"
 
 
 def generate_key() -> ec.EllipticCurvePrivateKey:
@@ -42,9 +45,11 @@ def generate_key() -> ec.EllipticCurvePrivateKey:
 def check_public_key(public_key) -> ec.EllipticCurvePublicKey:
     """SMKI keys are EC on P-256 (secp256r1/prime256v1) only."""
     if not isinstance(public_key, ec.EllipticCurvePublicKey):
-        raise ProfileError(f"the key is {type(public_key).__name__.removeprefix('_')}; SMKI needs an EC P-256 key")
+        raise ProfileError(f"the key is {type(public_key).__name__.removeprefix('_')}; SMKI needs an EC P-256 key",
+                           code="key-not-p256")
     if not isinstance(public_key.curve, CURVE):
-        raise ProfileError(f"the key is on curve {public_key.curve.name}; SMKI needs P-256 (secp256r1)")
+        raise ProfileError(f"the key is on curve {public_key.curve.name}; SMKI needs P-256 (secp256r1)",
+                           code="key-not-p256")
     return public_key
 
 
@@ -71,20 +76,21 @@ def check_org_certificate(cert: x509.Certificate) -> None:
     (digitalSignature or keyAgreement)."""
     check_public_key(cert.public_key())
     if cert.signature_algorithm_oid != SIGNATURE_ALGORITHM:
-        raise ProfileError(f"signed with {cert.signature_algorithm_oid.dotted_string}, not ecdsa-with-SHA256")
+        raise ProfileError(f"signed with {cert.signature_algorithm_oid.dotted_string}, not ecdsa-with-SHA256",
+                           code="not-ecdsa-sha256")
     try:
         extension = cert.extensions.get_extension_for_class(x509.KeyUsage)
     except x509.ExtensionNotFound:
-        raise ProfileError("no Key Usage extension") from None
+        raise ProfileError("no Key Usage extension", code="no-key-usage") from None
     if not extension.critical:
-        raise ProfileError("the Key Usage extension is not critical")
+        raise ProfileError("the Key Usage extension is not critical", code="key-usage-not-critical")
     usage = extension.value
     bits = [name for name in _KEY_USAGE_BITS if getattr(usage, name)]
     if usage.key_agreement:
         bits += [name for name in ("encipher_only", "decipher_only") if getattr(usage, name)]
     if bits not in (["digital_signature"], ["key_agreement"]):
         raise ProfileError(f"Key Usage must be exactly one of digitalSignature or keyAgreement, not "
-                           f"{', '.join(bits) or 'nothing'}")
+                           f"{', '.join(bits) or 'nothing'}", code="key-usage-not-single")
 
 
 _HEX_ROLE = re.compile(r"(?:0x)?([0-9a-f]{2})", re.IGNORECASE)
@@ -107,9 +113,9 @@ def parse_role(value: str | int, *, legacy_decimal: bool = False) -> int:
         elif legacy_decimal and _DECIMAL_ROLE.fullmatch(text):
             code = int(text)
         else:
-            raise ProfileError(f"role {value!r} is not a two-hex-digit SMKI role code")
+            raise ProfileError(f"role {value!r} is not a two-hex-digit SMKI role code", code="invalid-role-code")
     if not 0 <= code <= 0xFF:
-        raise ProfileError(f"role code {code} does not fit two hex digits")
+        raise ProfileError(f"role code {code} does not fit two hex digits", code="invalid-role-code")
     return code
 
 
@@ -147,7 +153,8 @@ def sign(builder: x509.CertificateBuilder, issuer_key: ec.EllipticCurvePrivateKe
     check_public_key(issuer_key.public_key())
     cert = builder.sign(issuer_key, SIGNATURE_HASH())
     if cert.signature_algorithm_oid != SIGNATURE_ALGORITHM:
-        raise ProfileError(f"signed with {cert.signature_algorithm_oid.dotted_string}, not ecdsa-with-SHA256")
+        raise ProfileError(f"signed with {cert.signature_algorithm_oid.dotted_string}, not ecdsa-with-SHA256",
+                           code="not-ecdsa-sha256")
     return cert
 
 

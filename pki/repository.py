@@ -11,14 +11,15 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from portal.errors import Refusal
 from portal.eui import InvalidEUI64, parse_eui64
 
 from .models import Certificate, CertificateKind, KeyUsage
 from .names import InvalidName, name_key
-from .profile import parse_role
+from .profile import ProfileError, parse_role
 
 REJECTION_CODES = (
     "unknown-certificate", "issuer-mismatch", "not-yet-valid", "expired", "revoked",
@@ -26,16 +27,17 @@ REJECTION_CODES = (
 )
 
 
-class SignerRejected(Exception):
+class SignerRejected(Refusal):
     """The certificate named in a signature's KeyInfo may not sign. ``code`` is one of REJECTION_CODES."""
 
     def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(message, code=code)
 
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
+
+class SearchRefused(Refusal, ValueError):
+    """A malformed repository search (filter, limit or cursor); HTTP 400 with the code (docs/refusal-codes.md)."""
+
+    code = "invalid-search"
 
 
 def resolve_signer(issuer_name: str, serial: int, *, at: datetime | None = None,
@@ -92,17 +94,19 @@ def check_signer(cert: Certificate, *, at: datetime | None = None,
     now = timezone.now()
     at = at or now
     label = f"certificate {cert.serial} ({cert.issuer_name})"
-    if cert.revoked_at is not None and cert.revoked_at <= max(at, now):
+    # The boundaries are CertificateQuerySet's (pki.models): revoked when revoked_at <= the instant, valid
+    # from not_before through not_after inclusive (RFC 5280 §4.1.2.5).
+    if cert.is_revoked(max(at, now)):
         reason = f": {cert.revocation_reason}" if cert.revocation_reason else ""
         raise SignerRejected("revoked", f"{label} was revoked at {cert.revoked_at.isoformat()}{reason}")
-    if cert.not_before > at:
+    if at < cert.not_before:
         raise SignerRejected("not-yet-valid", f"{label} is not valid before {cert.not_before.isoformat()}")
-    if cert.not_after < at:
+    if not cert.in_validity_period(at):  # so after not_after
         raise SignerRejected("expired", f"{label} expired at {cert.not_after.isoformat()}")
     if cert.ca_id is not None:
         # The issuing CA's own validity (loaded with the row by resolve_signer: no extra query).
         ca = cert.ca
-        if ca.not_before > at or ca.not_after < at:
+        if not ca.not_before <= at <= ca.not_after:
             raise SignerRejected("expired", f"{label}: its issuing CA {ca.subject_name} is valid only from "
                                             f"{ca.not_before.isoformat()} to {ca.not_after.isoformat()}")
     if not (cert.chain_verified or cert.trusted_unchained):
@@ -119,7 +123,8 @@ def search(*, eui: str | None = None, role: str | int | None = None, kind: str |
     """Certificates by subject EUI, role (OU: int, or two hex digits), kind and status.
 
     ``status``: valid | revoked | expired | not-yet-valid | revocation-scheduled, or the SMKI codes
-    I (in use), R (revoked), E (expired), P (pending). Raises ValueError for a malformed filter.
+    I (in use), R (revoked), E (expired), P (pending). Raises SearchRefused (a ValueError) for a malformed
+    filter.
     """
     at = at or timezone.now()
     qs = Certificate.objects.all()
@@ -127,33 +132,25 @@ def search(*, eui: str | None = None, role: str | int | None = None, kind: str |
         try:
             qs = qs.filter(subject_eui=parse_eui64(eui))
         except InvalidEUI64 as exc:
-            raise ValueError(str(exc)) from None
+            raise SearchRefused(str(exc), code="invalid-eui") from None
     if role not in (None, ""):
-        qs = qs.filter(role_code=parse_role(role))
+        try:
+            qs = qs.filter(role_code=parse_role(role))
+        except ProfileError as exc:
+            raise SearchRefused(exc.message, code=exc.code) from None  # invalid-role-code
     if kind:
         if kind not in CertificateKind.values:
-            raise ValueError(f"kind must be one of {', '.join(CertificateKind.values)}")
+            raise SearchRefused(f"kind must be one of {', '.join(CertificateKind.values)}", code="invalid-kind")
         qs = qs.filter(kind=kind)
     if status:
-        qs = qs.filter(_status_q(status, at))
+        wanted = _STATUS_ALIASES.get(status.strip().lower(), status.strip().lower())
+        try:
+            qs = qs.with_status(wanted, at)
+        except ValueError:
+            raise SearchRefused("status must be one of valid, revoked, expired, not-yet-valid, "
+                                "revocation-scheduled (or I/R/E/P)", code="invalid-status") from None
     return qs
 
 
 _STATUS_ALIASES = {"i": "valid", "r": "revoked", "e": "expired", "p": "not-yet-valid"}
 
-
-def _status_q(status: str, at: datetime) -> Q:
-    status = _STATUS_ALIASES.get(status.strip().lower(), status.strip().lower())
-    revoked = Q(revoked_at__isnull=False, revoked_at__lte=at)
-    if status == "revoked":
-        return revoked
-    if status == "expired":
-        return ~revoked & Q(not_after__lt=at)
-    if status == "not-yet-valid":
-        return ~revoked & Q(not_before__gt=at)
-    live = ~revoked & Q(not_after__gte=at, not_before__lte=at)
-    if status == "valid":
-        return live
-    if status == "revocation-scheduled":
-        return live & Q(revoked_at__gt=at)
-    raise ValueError("status must be one of valid, revoked, expired, not-yet-valid, revocation-scheduled (or I/R/E/P)")

@@ -17,14 +17,18 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portal import audit
+from portal.errors import Refusal
 from portal.models import Party
 
 from .models import Certificate
 
 logger = logging.getLogger(__name__)
 
-class RevocationError(ValueError):
-    pass
+
+class RevocationError(Refusal, ValueError):
+    """A revocation that cannot be recorded (docs/refusal-codes.md, SMKI)."""
+
+    code = "revocation-refused"
 
 
 def _state(cert: Certificate) -> dict:
@@ -34,7 +38,7 @@ def _state(cert: Certificate) -> dict:
 
 def _revoke(cert: Certificate, *, reason: str, decided_by: str, effective_at: datetime, now: datetime) -> bool:
     """Revoke one locked certificate. False if it was already revoked at or before ``effective_at``."""
-    if cert.revoked_at is not None and cert.revoked_at <= effective_at:
+    if cert.is_revoked(effective_at):
         return False
     before = _state(cert)
     cert.revoked_at = effective_at
@@ -50,12 +54,12 @@ def _revoke(cert: Certificate, *, reason: str, decided_by: str, effective_at: da
 def _checked(reason: str, decided_by: str | None, effective_at: datetime | None) -> tuple[str, str, datetime, datetime]:
     reason = (reason or "").strip()
     if not reason:
-        raise RevocationError("a revocation needs a reason")
+        raise RevocationError("a revocation needs a reason", code="revocation-reason-missing")
     decided_by = (decided_by or audit.current_actor()).strip()
     now = timezone.now()
     effective_at = effective_at or now
     if timezone.is_naive(effective_at):
-        raise RevocationError("the effective time needs a time zone")
+        raise RevocationError("the effective time needs a time zone", code="effective-time-naive")
     return reason, decided_by, effective_at, now
 
 

@@ -8,19 +8,16 @@ the role to a User ID that already holds a Digital Signing or Key Agreement cert
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
-from django.utils import timezone
 
 
 def usable_non_xml_certificates(user_id):
-    """Digital Signing / Key Agreement certificates of ``user_id`` that are not revoked now and not expired:
-    linked to it, or (imported before it was registered) carrying its EUI."""
+    """Digital Signing / Key Agreement certificates of ``user_id`` that are neither revoked nor expired now
+    (``CertificateQuerySet.not_ended``: a not-yet-valid one counts, it will become usable): linked to it, or
+    (imported before it was registered) carrying its EUI."""
     from .models import Certificate, CertificateKind
 
-    now = timezone.now()
-    mine = Q(user_id=user_id.pk) | Q(user_id__isnull=True, subject_eui=user_id.eui)
-    live = (Q(revoked_at__isnull=True) | Q(revoked_at__gt=now)) & Q(not_after__gte=now)
-    return Certificate.objects.filter(mine & live).exclude(kind=CertificateKind.XML_SIGNING).order_by("pk")
+    others = [kind for kind in CertificateKind.values if kind != CertificateKind.XML_SIGNING]
+    return Certificate.objects.held_by(user_id).filter(kind__in=others).not_ended().order_by("pk")
 
 
 def refuse_solr_role_with_other_certificates(holder, role: str) -> None:

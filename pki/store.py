@@ -9,6 +9,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
+from portal.errors import Refusal
 from portal.eui import InvalidEUI64, parse_eui64
 
 from .models import (
@@ -24,8 +25,10 @@ from .names import name_key, rfc2253
 from .profile import X500_UNIQUE_IDENTIFIER, ProfileError, parse_role
 
 
-class NotAnOrgCertificate(ValueError):
-    pass
+class NotAnOrgCertificate(Refusal, ValueError):
+    """Not an SMKI Organisation Certificate (docs/refusal-codes.md, SMKI)."""
+
+    code = "not-an-org-certificate"
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ def smki_facts(cert: x509.Certificate) -> SmkiFacts:
     try:
         ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
-        raise NotAnOrgCertificate("no Key Usage extension") from None
+        raise NotAnOrgCertificate("no Key Usage extension", code="no-key-usage") from None
     if ku.digital_signature:
         key_usage = KeyUsage.DIGITAL_SIGNATURE
     elif ku.key_agreement:

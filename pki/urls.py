@@ -7,6 +7,7 @@ from . import views
 app_name = "pki"
 
 urlpatterns = [
+    path("smki/", views.index, name="index"),
     path("smki/certificates", views.certificate_search, name="certificate-search"),
     re_path(r"^smki/certificates/(?P<serial>[0-9]{1,50})\.pem$", views.certificate_pem, name="certificate-pem"),
     re_path(r"^smki/certificates/(?P<serial>[0-9]{1,50})\.der$", views.certificate_der, name="certificate-der"),

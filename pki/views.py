@@ -11,8 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from urllib.parse import urlencode
 
+from django.core import signing
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
@@ -23,11 +26,20 @@ from . import conf
 from .ca import CANotReady
 from .crl import current_crl, latest_crl
 from .keystore import KeyStoreError
-from .models import Certificate, CertificateAuthority
+from .models import Certificate, CertificateAuthority, CertificateKind
 from .names import InvalidName, name_key
-from .repository import search
+from .repository import SearchRefused, search
 
-SEARCH_LIMIT = 500
+#: Results per page of /smki/certificates: ``?limit=`` up to SEARCH_MAX_LIMIT (docs/pki.md).
+SEARCH_DEFAULT_LIMIT = 100
+SEARCH_MAX_LIMIT = 500
+SEARCH_FILTERS = ("eui", "role", "kind", "status")
+_CURSOR_SALT = "pki.views.certificate_search.cursor"
+
+
+def refused(code: str, message: str, status: int, **extra) -> JsonResponse:
+    """A JSON error of the repository: the stable ``code`` (docs/refusal-codes.md) and a message for people."""
+    return JsonResponse({"code": code, "error": message, **extra}, status=status)
 
 
 def _cached(request: HttpRequest, body: bytes, content_type: str, *, etag: str, last_modified: datetime | None,
@@ -53,13 +65,13 @@ def _certificate(request: HttpRequest, serial: str) -> Certificate | HttpRespons
         try:
             certs = certs.filter(issuer_key=name_key(issuer))
         except InvalidName as exc:
-            return JsonResponse({"error": f"bad issuer name: {exc}"}, status=400)
+            return refused(exc.code, f"bad issuer name: {exc.message}", 400)
     found = list(certs[:10])
     if not found:
-        return JsonResponse({"error": f"no certificate with serial {serial}"}, status=404)
+        return refused("unknown-certificate", f"no certificate with serial {serial}", 404)
     if len(found) > 1:
-        return JsonResponse({"error": "several issuers use this serial: add ?issuer=<RFC 2253 name>",
-                             "issuers": [c.issuer_name for c in found]}, status=409)
+        return refused("serial-ambiguous", "several issuers use this serial: add ?issuer=<RFC 2253 name>", 409,
+                       issuers=[c.issuer_name for c in found])
     return found[0]
 
 
@@ -71,6 +83,27 @@ def read_only(view):
 def _cert_cache_seconds() -> int:
     # The bytes never change; the short lifetime lets clients notice a revocation through the JSON/CRL.
     return int(conf.get("SMKI_CERT_CACHE_SECONDS"))
+
+
+@read_only
+def index(request: HttpRequest) -> HttpResponse:
+    """/smki/: what the repository holds, with links (an HTML page in the site's layout). It only reads: it signs
+    no CRL (the first one is signed by /smki/crl itself)."""
+    at = timezone.now()
+    authorities = CertificateAuthority.objects.exclude(level=CertificateAuthority.Level.EXTERNAL).order_by(
+        "-active", "level", "created_at")
+    issuing = authorities.filter(level=CertificateAuthority.Level.ISSUING, active=True).first()
+    crl_row = latest_crl(issuing) if issuing is not None else None
+    counts = {"valid": Certificate.objects.valid(at).count(), "revoked": Certificate.objects.revoked(at).count(),
+              "total": Certificate.objects.count()}
+    response = render(request, "pki/index.html", {
+        "authorities": list(authorities), "crl": crl_row, "counts": counts, "kinds": CertificateKind.choices,
+        "statuses": ("valid", "revoked", "expired", "not-yet-valid", "revocation-scheduled"),
+    })
+    # The page names a signed-in user in its header (base.html): shared caches may keep only the anonymous one.
+    scope = "private" if request.user.is_authenticated else "public"
+    response["Cache-Control"] = f"{scope}, max-age=0, must-revalidate"
+    return response
 
 
 @read_only
@@ -115,19 +148,62 @@ def certificate_json(cert: Certificate, request: HttpRequest | None = None, at: 
     }
 
 
+def _filters(request: HttpRequest) -> dict[str, str]:
+    return {name: request.GET[name] for name in SEARCH_FILTERS if request.GET.get(name)}
+
+
+def _limit(request: HttpRequest) -> int:
+    text = request.GET.get("limit")
+    if text in (None, ""):
+        return SEARCH_DEFAULT_LIMIT
+    if not text.isdigit() or not 1 <= int(text) <= SEARCH_MAX_LIMIT:
+        raise SearchRefused(f"limit must be a whole number from 1 to {SEARCH_MAX_LIMIT}", code="invalid-limit")
+    return int(text)
+
+
+def _cursor(filters: dict[str, str], at: datetime, after: int) -> str:
+    """An opaque cursor: the last id shown and the instant the walk started, signed with the site key so that a
+    client can neither forge nor alter it (django.core.signing), and bound to the filters it was made for."""
+    return signing.dumps({"f": filters, "at": at.isoformat(), "after": after}, salt=_CURSOR_SALT, compress=True)
+
+
+def _read_cursor(text: str, filters: dict[str, str]) -> tuple[datetime, int]:
+    try:
+        data = signing.loads(text, salt=_CURSOR_SALT)
+        made_for, at, after = data["f"], datetime.fromisoformat(data["at"]), int(data["after"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise SearchRefused("the cursor is not one this service made: follow the next link as given",
+                            code="invalid-cursor") from None
+    if made_for != filters:
+        raise SearchRefused("this cursor was made for other filters: start again without it", code="invalid-cursor")
+    return at, after
+
+
 @read_only
 def certificate_search(request: HttpRequest) -> HttpResponse:
-    at = timezone.now()
+    """Certificates by filter, a page at a time in a stable order (by id: certificates added during a walk come
+    after those already there, so every certificate that matched when the walk started is shown exactly once).
+    The cursor keeps the instant of the first page: a whole walk reports statuses at that one instant."""
+    filters = _filters(request)
     try:
-        certs = search(eui=request.GET.get("eui"), role=request.GET.get("role"), kind=request.GET.get("kind"),
-                       status=request.GET.get("status"), at=at)
-    except ValueError as exc:
-        return JsonResponse({"error": str(exc)}, status=400)
-    found = list(certs.order_by("subject_eui", "kind", "-not_before")[: SEARCH_LIMIT + 1])
-    truncated = len(found) > SEARCH_LIMIT
-    rows = [certificate_json(c, at=at) for c in found[:SEARCH_LIMIT]]
-    # count: the results in this answer; truncated: more matched than the SEARCH_LIMIT shown (narrow the filter).
-    body = json.dumps({"count": len(rows), "truncated": truncated, "results": rows}, indent=1).encode()
+        if "page" in request.GET:
+            raise SearchRefused("this list pages by cursor: follow the next link", code="invalid-page")
+        limit = _limit(request)
+        cursor = request.GET.get("cursor")
+        at, after = _read_cursor(cursor, filters) if cursor else (timezone.now(), 0)
+        certs = search(eui=filters.get("eui"), role=filters.get("role"), kind=filters.get("kind"),
+                       status=filters.get("status"), at=at)
+    except SearchRefused as exc:
+        return refused(exc.code, exc.message, 400)
+    found = list(certs.filter(pk__gt=after).order_by("pk")[: limit + 1])
+    page = found[:limit]
+    next_url = None
+    if len(found) > limit:
+        query = {**filters, "limit": limit, "cursor": _cursor(filters, at, page[-1].pk)}
+        next_url = request.build_absolute_uri(f"{request.path}?{urlencode(query)}")
+    rows = [certificate_json(c, at=at) for c in page]
+    # count: the results on this page; next: the following page, null on the last one.
+    body = json.dumps({"count": len(rows), "limit": limit, "next": next_url, "results": rows}, indent=1).encode()
     response = HttpResponse(body, content_type="application/json")
     response["ETag"] = f'"{hashlib.sha256(body).hexdigest()}"'
     response["Cache-Control"] = "public, max-age=0, must-revalidate"  # status changes with time
@@ -147,10 +223,10 @@ def crl(request: HttpRequest) -> HttpResponse:
         if row is None:
             row = current_crl()
     except CANotReady as exc:
-        return JsonResponse({"error": str(exc)}, status=404)
+        return refused(exc.code, exc.message, 404)
     except KeyStoreError:
-        return JsonResponse({"error": "no CRL has been published yet, and one cannot be signed now: "
-                                      "try again later"}, status=503)
+        return refused("crl-unavailable", "no CRL has been published yet, and one cannot be signed now: "
+                                          "try again later", 503)
     remaining = (row.next_update - timezone.now()).total_seconds()
     max_age = min(int(conf.get("SMKI_CRL_CACHE_SECONDS")), int(remaining))
     response = _cached(request, bytes(row.der), "application/pkix-crl", etag=row.sha256,
@@ -163,7 +239,7 @@ def crl(request: HttpRequest) -> HttpResponse:
 def ca_certificate(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
     ca = CertificateAuthority.objects.filter(name=name).exclude(level=CertificateAuthority.Level.EXTERNAL).first()
     if ca is None:
-        return JsonResponse({"error": f"no CA {name!r}"}, status=404)
+        return refused("unknown-ca", f"no CA {name!r}", 404)
     if fmt == "pem":
         body, ctype = ca.pem().encode(), "application/x-pem-file"
     else:

@@ -56,3 +56,16 @@ def test_policy_role_is_a_choice_of_the_duis_roles(admin_client):
                                  {"role": solr_role_code(), "kind": "digital-signing"}, HTTP_HOST="localhost")
     assert response.status_code == 200 and "MP134B" in response.content.decode()
     assert not IssuancePolicy.objects.filter(role="XX").exists()
+
+
+def test_certificate_list_filters_by_status(admin_client, smki, supplier_uid):
+    from pki.revocation import revoke_certificate
+
+    kept = issue_certificate(supplier_uid, "xml-signing", csr_for())
+    gone = issue_certificate(supplier_uid, "digital-signing", csr_for())
+    revoke_certificate(gone, reason="compromise", decided_by="dcc-op")
+    revoked = admin_client.get("/admin/pki/certificate/?status=revoked", HTTP_HOST="localhost")
+    assert revoked.status_code == 200
+    assert [c.pk for c in revoked.context["cl"].result_list] == [gone.pk]
+    valid = admin_client.get("/admin/pki/certificate/?status=valid", HTTP_HOST="localhost")
+    assert [c.pk for c in valid.context["cl"].result_list] == [kept.pk]

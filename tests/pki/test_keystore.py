@@ -54,8 +54,9 @@ def test_secret_from_the_environment_wins(keystore_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("SOLR_KEYSTORE_SECRET", "from-the-environment")
     store.store_private_key("test/key", key)
     monkeypatch.delenv("SOLR_KEYSTORE_SECRET")
-    with pytest.raises(KeyStoreError, match="cannot be decrypted"):
+    with pytest.raises(KeyStoreError) as caught:
         store.load_private_key("test/key")
+    assert caught.value.code == "key-undecryptable"
     monkeypatch.setenv("SOLR_KEYSTORE_SECRET_FILE", str(tmp_path / "elsewhere"))
     (tmp_path / "elsewhere").write_text("from-the-environment\n")
     assert store.load_private_key("test/key").public_key() == key.public_key()
@@ -65,12 +66,15 @@ def test_store_refuses_to_overwrite_and_bad_refs(keystore_dir):
     store = get_keystore()
     key = ec.generate_private_key(ec.SECP256R1())
     store.store_private_key("a/b", key)
-    with pytest.raises(KeyStoreError, match="already stored"):
+    with pytest.raises(KeyStoreError) as caught:
         store.store_private_key("a/b", key)
-    with pytest.raises(KeyStoreError):
+    assert caught.value.code == "key-exists"
+    with pytest.raises(KeyStoreError) as caught:
         store.store_private_key("../escape", key)
-    with pytest.raises(KeyNotFound):
+    assert caught.value.code == "invalid-key-ref"
+    with pytest.raises(KeyNotFound) as caught:
         store.load_private_key("no/such")
+    assert caught.value.code == "key-not-found"
 
 
 def _private_scalars(keystore_dir: Path) -> list[bytes]:
@@ -138,8 +142,9 @@ def test_the_store_is_swappable_by_a_setting(keystore_dir, settings, srp_solr_ui
 
 def test_a_missing_secret_file_is_an_error_not_a_new_secret(keystore_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("SOLR_KEYSTORE_SECRET_FILE", str(tmp_path / "mistyped"))
-    with pytest.raises(KeyStoreError, match="does not exist"):
+    with pytest.raises(KeyStoreError) as caught:
         keystore_secret()
+    assert caught.value.code == "keystore-secret-unavailable"
     assert not (tmp_path / "mistyped").exists()
     assert not (keystore_dir.parent / "keystore_secret").exists()
 

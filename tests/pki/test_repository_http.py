@@ -45,10 +45,12 @@ def test_certificate_by_serial_pem_and_der(client, certs):
 
 
 def test_unknown_serial_is_404(client, certs):
-    assert client.get("/smki/certificates/12345.pem").status_code == 404
-    assert client.get("/smki/certificates/12345.der").status_code == 404
+    for url in ("/smki/certificates/12345.pem", "/smki/certificates/12345.der"):
+        response = client.get(url)
+        assert response.status_code == 404 and response.json()["code"] == "unknown-certificate"
     assert client.get("/smki/certificates/abc.pem").status_code == 404
-    assert client.get("/smki/ca/nope.pem").status_code == 404
+    response = client.get("/smki/ca/nope.pem")
+    assert response.status_code == 404 and response.json()["code"] == "unknown-ca"
 
 
 def test_search_by_eui_role_kind_and_status(client, certs):
@@ -67,10 +69,14 @@ def test_search_by_eui_role_kind_and_status(client, certs):
     assert response["Content-Type"] == "application/json" and response["ETag"]
 
 
-def test_search_rejects_bad_filters(client, certs):
-    assert client.get("/smki/certificates", {"eui": "not-an-eui"}).status_code == 400
-    assert client.get("/smki/certificates", {"kind": "rsa"}).status_code == 400
-    assert client.get("/smki/certificates", {"status": "happy"}).status_code == 400
+@pytest.mark.parametrize(("query", "code"), [
+    ({"eui": "not-an-eui"}, "invalid-eui"), ({"kind": "rsa"}, "invalid-kind"), ({"status": "happy"}, "invalid-status"),
+    ({"limit": "0"}, "invalid-limit"), ({"limit": "501"}, "invalid-limit"), ({"limit": "ten"}, "invalid-limit"),
+    ({"page": "2"}, "invalid-page"), ({"cursor": "made-up"}, "invalid-cursor"),
+])
+def test_search_rejects_bad_filters(client, certs, query, code):
+    response = client.get("/smki/certificates", query)
+    assert response.status_code == 400 and response.json()["code"] == code
 
 
 def test_crl_endpoint(client, certs, smki, django_capture_on_commit_callbacks):
@@ -144,16 +150,6 @@ def test_repository_is_read_only(certs, method):
     assert client.head("/smki/crl").status_code == 200
 
 
-def test_search_says_when_it_is_truncated(client, certs, monkeypatch):
-    from pki import views
-
-    body = client.get("/smki/certificates").json()
-    assert body["count"] == 3 and body["truncated"] is False
-    monkeypatch.setattr(views, "SEARCH_LIMIT", 2)
-    body = client.get("/smki/certificates").json()
-    assert body["count"] == 2 and len(body["results"]) == 2 and body["truncated"] is True
-
-
 def test_ca_and_search_cache_headers(client, certs, smki):
     assert client.get(f"/smki/ca/{smki.name}.der")["Cache-Control"] == "public, max-age=86400"
     assert client.get("/smki/certificates")["Cache-Control"] == "public, max-age=0, must-revalidate"
@@ -180,10 +176,84 @@ def test_the_crl_view_signs_nothing_once_a_crl_exists(client, certs, smki, djang
 
 def test_crl_view_before_any_ca_is_404(client, db, keystore_dir):
     response = client.get("/smki/crl")
-    assert response.status_code == 404 and "pki_init" in response.json()["error"]
+    assert response.status_code == 404 and response.json()["code"] == "no-issuing-ca"
 
 
 @pytest.mark.parametrize("role", ["1234", "2", "0x123", "zz"])
 def test_search_refuses_a_role_that_is_not_two_hex_digits(client, certs, role):
     response = client.get("/smki/certificates", {"role": role})
-    assert response.status_code == 400 and "two-hex-digit" in response.json()["error"]
+    assert response.status_code == 400 and response.json()["code"] == "invalid-role-code"
+
+
+def walk(client, first_query, between_pages=None):
+    """Follow `next` from the first page to the last; returns the serials of every page, in order."""
+    pages = []
+    response = client.get("/smki/certificates", first_query)
+    for _ in range(100):  # a bounded walk: a bug must fail, not hang
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert body["count"] == len(body["results"]) <= body["limit"]
+        pages.append([r["serial"] for r in body["results"]])
+        if body["next"] is None:
+            return pages
+        if between_pages:
+            between_pages(len(pages))
+        response = client.get(body["next"])
+    raise AssertionError("more than 100 pages")
+
+
+def test_search_walks_every_certificate_exactly_once(client, certs, srp_solr_uid, supplier_uid):
+    more = [issue_certificate(uid, "xml-signing", csr_for()) for uid in (srp_solr_uid, supplier_uid) * 2]
+    everything = {c.serial for c in (*certs, *more)}
+    pages = walk(client, {"limit": 3})
+    assert [len(p) for p in pages] == [3, 3, 1]  # 7 certificates; next is null on the last page
+    seen = [serial for page in pages for serial in page]
+    assert len(seen) == len(set(seen)) and set(seen) == everything
+
+
+def test_search_walk_is_stable_while_certificates_are_added(client, certs, srp_solr_uid, supplier_uid):
+    before = {c.serial for c in certs} | {issue_certificate(supplier_uid, "xml-signing", csr_for()).serial
+                                         for _ in range(4)}
+    added = []
+
+    def issue_two(page):
+        if page <= 2:  # while the first pages are read (each new page would otherwise bring two more)
+            added.extend(issue_certificate(srp_solr_uid, "xml-signing", csr_for()).serial for _ in range(2))
+
+    pages = walk(client, {"limit": 2}, between_pages=issue_two)
+    seen = [serial for page in pages for serial in page]
+    assert len(seen) == len(set(seen))  # nothing twice
+    assert before <= set(seen)  # everything that was there when the walk began, once
+    assert set(seen) == before | set(added)  # added ones come after, in id order: seen too, once
+
+
+def test_search_pages_keep_their_filters(client, certs, srp_solr_uid, supplier_uid):
+    xml = [certs[0]] + [issue_certificate(srp_solr_uid, "xml-signing", csr_for()) for _ in range(2)]
+    pages = walk(client, {"kind": "xml-signing", "limit": 1})
+    assert [len(p) for p in pages] == [1, 1, 1]
+    assert sorted(s for page in pages for s in page) == sorted(c.serial for c in xml)
+
+
+def test_search_cursor_cannot_be_tampered_with(client, certs):
+    from urllib.parse import parse_qs, urlencode, urlparse
+
+    first = client.get("/smki/certificates", {"limit": 1}).json()
+    query = {k: v[0] for k, v in parse_qs(urlparse(first["next"]).query).items()}
+    assert client.get("/smki/certificates", query).status_code == 200
+    cursor = query["cursor"]
+    for forged in (cursor[:-1] + ("A" if cursor[-1] != "A" else "B"), cursor[:10], "x" + cursor):
+        response = client.get(f"/smki/certificates?{urlencode({**query, 'cursor': forged})}")
+        assert response.status_code == 400 and response.json()["code"] == "invalid-cursor"
+    # A genuine cursor used with other filters than it was made for.
+    response = client.get("/smki/certificates", {**query, "kind": "xml-signing"})
+    assert response.status_code == 400 and response.json()["code"] == "invalid-cursor"
+
+
+def test_search_limit_default_and_maximum(client, certs):
+    from pki import views
+
+    body = client.get("/smki/certificates").json()
+    assert body["limit"] == views.SEARCH_DEFAULT_LIMIT == 100 and body["count"] == 3 and body["next"] is None
+    assert client.get("/smki/certificates", {"limit": views.SEARCH_MAX_LIMIT}).status_code == 200
+    response = client.get("/smki/certificates", {"limit": views.SEARCH_MAX_LIMIT + 1})
+    assert response.status_code == 400 and response.json()["code"] == "invalid-limit"

@@ -12,7 +12,7 @@ from django.utils import timezone
 from pki.crl import current_crl
 from pki.issuance import issue_certificate
 from pki.models import Certificate
-from pki.repository import SignerRejected, resolve_signer
+from pki.repository import SignerRejected, resolve_signer, search
 from pki.revocation import RevocationError, revoke_certificate, revoke_party_certificates
 from portal import audit
 from portal.models import AuditRecord, PartyKind
@@ -26,15 +26,46 @@ def xml_cert(uid):
     return issue_certificate(uid, "xml-signing", csr_for(), requested_by="alice")
 
 
+def assert_revoked(cert, *, reason, decided_by, effective_at=None, actor=None, action="certificate.revoke"):
+    """The real outcome of a revocation, everywhere it shows: the row's columns, the audit record, the
+    repository's answer (search JSON), the signer path's refusal code and, once in effect, the CRL."""
+    row = Certificate.objects.get(pk=cert.pk)
+    now = timezone.now()
+    assert row.revocation_reason == reason and row.revoked_by == decided_by
+    assert row.revocation_recorded_at is not None and row.revocation_recorded_at <= now
+    if effective_at is not None:
+        assert row.revoked_at == effective_at
+    record = AuditRecord.objects.filter(action=action, subject_id=str(row.pk)).order_by("-pk").first()
+    assert record is not None
+    assert record.after["revocation_reason"] == reason and record.after["revoked_by"] == decided_by
+    assert record.after["serial"] == row.serial
+    if actor is not None:
+        assert record.actor == actor
+    in_effect = row.revoked_at <= now
+    [found] = search(eui=row.subject_eui).filter(pk=row.pk)
+    assert found.status() == ("revoked" if in_effect else "revocation-scheduled")
+    assert search(status="revoked").filter(pk=row.pk).exists() == in_effect
+    if in_effect:
+        with pytest.raises(SignerRejected) as caught:
+            resolve_signer(row.issuer_name, int(row.serial), kinds=(row.kind,))
+        assert caught.value.code == "revoked"
+    else:
+        assert resolve_signer(row.issuer_name, int(row.serial), kinds=(row.kind,)) == row
+    if row.ca_id is not None:
+        listed = {e.serial_number: e.revocation_date_utc for e in x509.load_der_x509_crl(bytes(current_crl().der))}
+        if in_effect:
+            assert listed[int(row.serial)] == row.revoked_at.replace(microsecond=0)
+        else:
+            assert int(row.serial) not in listed
+    return row
+
+
 def test_certificate_revoked_a_second_ago_is_refused(smki, srp_solr_uid):
     cert = xml_cert(srp_solr_uid)
     assert resolve_signer(cert.issuer_name, int(cert.serial)) == cert
-    revoke_certificate(cert, reason="key compromise", decided_by="dcc-op",
-                       effective_at=timezone.now() - timedelta(seconds=1))
-    with pytest.raises(SignerRejected) as caught:
-        resolve_signer(cert.issuer_name, int(cert.serial))
-    assert caught.value.code == "revoked"
-    assert "key compromise" in caught.value.message
+    when = timezone.now() - timedelta(seconds=1)
+    revoke_certificate(cert, reason="key compromise", decided_by="dcc-op", effective_at=when)
+    assert_revoked(cert, reason="key compromise", decided_by="dcc-op", effective_at=when)
 
 
 def test_revocation_records_reason_who_and_audit(smki, srp_solr_uid):
@@ -50,14 +81,33 @@ def test_revocation_records_reason_who_and_audit(smki, srp_solr_uid):
 
 
 def test_revocation_needs_a_reason(smki, srp_solr_uid):
-    with pytest.raises(RevocationError):
-        revoke_certificate(xml_cert(srp_solr_uid), reason=" ", decided_by="dcc-op")
+    cert = xml_cert(srp_solr_uid)
+    with pytest.raises(RevocationError) as caught:
+        revoke_certificate(cert, reason=" ", decided_by="dcc-op")
+    assert caught.value.code == "revocation-reason-missing"
+    cert.refresh_from_db()
+    assert cert.revoked_at is None and cert.revocation_reason == "" and cert.revoked_by == ""
+    assert not AuditRecord.objects.filter(action__startswith="certificate.revoke").exists()
+    assert resolve_signer(cert.issuer_name, int(cert.serial)) == cert
+
+
+def test_an_effective_time_without_a_zone_is_refused(smki, srp_solr_uid):
+    from datetime import datetime
+
+    cert = xml_cert(srp_solr_uid)
+    with pytest.raises(RevocationError) as caught:
+        revoke_certificate(cert, reason="compromise", decided_by="dcc-op", effective_at=datetime(2026, 1, 1))
+    assert caught.value.code == "effective-time-naive"
+    cert.refresh_from_db()
+    assert cert.revoked_at is None
 
 
 def test_scheduled_revocation_takes_effect_at_its_time(smki, srp_solr_uid):
     cert = xml_cert(srp_solr_uid)
     effective = timezone.now() + timedelta(hours=1)
     revoke_certificate(cert, reason="licence revoked", decided_by="smki-pma", effective_at=effective)
+    assert_revoked(cert, reason="licence revoked", decided_by="smki-pma", effective_at=effective,
+                   action="certificate.revoke_scheduled")  # recorded, not yet in effect: accepted, not in the CRL
     assert resolve_signer(cert.issuer_name, int(cert.serial)) == cert  # before: accepted
     assert resolve_signer(cert.issuer_name, int(cert.serial), at=effective - timedelta(seconds=1)) == cert
     with pytest.raises(SignerRejected) as caught:
@@ -126,10 +176,11 @@ def test_revoking_all_of_a_partys_certificates_in_one_action(smki):
                                         decided_by="dcc-op")
     assert sorted(x.pk for x in changed) == sorted(x.pk for x in mine)
     for cert in mine:
-        cert.refresh_from_db()
-        assert cert.is_revoked() and cert.revoked_by == "dcc-op"
+        assert_revoked(cert, reason="supply licence revoked by the Authority", decided_by="dcc-op")
     theirs.refresh_from_db()
-    assert theirs.revoked_at is None
+    assert theirs.revoked_at is None and theirs.revocation_reason == "" and theirs.status() == "valid"
+    assert not AuditRecord.objects.filter(action="certificate.revoke", subject_id=str(theirs.pk)).exists()
+    assert resolve_signer(theirs.issuer_name, int(theirs.serial), kinds=("digital-signing",)) == theirs
     record = AuditRecord.objects.get(action="party.certificates_revoke", subject_id=str(failed.pk))
     assert sorted(record.after["serials"]) == sorted(x.serial for x in mine)
     assert crl_serials(bytes(current_crl().der)) == {int(x.serial) for x in mine}
@@ -141,16 +192,17 @@ def test_pki_revoke_command_for_a_party_at_a_set_time(smki, supplier_uid, capsys
     when = (timezone.now() + timedelta(days=1)).replace(microsecond=0)
     call_command("pki_revoke", "--party", supplier_uid.party.short_name, "--reason", "licence revoked",
                  "--decided-by", "authority", "--effective", when.isoformat())
-    cert.refresh_from_db()
-    assert cert.revoked_at == when and not cert.is_revoked()
-    assert cert.is_revoked(at=when)
+    cert = assert_revoked(cert, reason="licence revoked", decided_by="authority", effective_at=when,
+                          actor="authority", action="certificate.revoke_scheduled")
+    assert not cert.is_revoked() and cert.is_revoked(at=when)
+    out = capsys.readouterr().out
+    assert f"revoked serial {cert.serial}" in out and "1 certificate(s)" in out
 
 
 def test_pki_revoke_command_by_serial(smki, supplier_uid):
     cert = xml_cert(supplier_uid)
     call_command("pki_revoke", "--serial", cert.serial, "--reason", "compromise", "--decided-by", "dcc-op")
-    cert.refresh_from_db()
-    assert cert.is_revoked()
+    assert_revoked(cert, reason="compromise", decided_by="dcc-op", actor="dcc-op")
 
 
 def test_party_revocation_covers_imported_certificates_of_its_user_ids(db, vectors_dir, supplier_uid):
@@ -161,6 +213,8 @@ def test_party_revocation_covers_imported_certificates_of_its_user_ids(db, vecto
     Certificate.objects.filter(pk=cert.pk).update(user_id=None)
     changed = revoke_party_certificates(supplier_uid.party, reason="licence revoked", decided_by="dcc-op")
     assert [c.pk for c in changed] == [cert.pk]
+    assert cert.ca_id is None  # imported alone, chained to no CA of ours: no CRL of ours lists it
+    assert_revoked(cert, reason="licence revoked", decided_by="dcc-op")
 
 
 def test_pki_revoke_effective_time_without_a_zone_is_utc(smki, supplier_uid):

@@ -7,9 +7,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from pki.ca import CANotReady
 from pki.crl import current_crl
 from portal import audit
+from portal.errors import Refusal
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         try:
             with audit.acting_as("system:pki_crl"):
                 row = current_crl()
-        except CANotReady as exc:
+        except Refusal as exc:  # CANotReady, KeyStoreError …: "code: message" (docs/refusal-codes.md)
             raise CommandError(str(exc)) from exc
         out = out or Path(settings.DATA_DIR) / "crl" / ("current.pem" if pem else "current.crl")
         data = bytes(row.der)

@@ -24,7 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args, paths, trust_unchained, **options):
         missing = [str(p) for p in paths if not p.exists()]
         if missing:
-            raise CommandError(f"not found: {', '.join(missing)}")
+            raise CommandError(f"file-not-found: {', '.join(missing)}")
         actor = "system:pki_import --trust-unchained" if trust_unchained else "system:pki_import"
         with audit.acting_as(actor):
             report = import_paths(paths, trust_unchained=trust_unchained)

@@ -2,8 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from pki.ca import CANotReady, init_hierarchy
+from pki.ca import init_hierarchy
 from portal import audit
+from portal.errors import Refusal
 
 
 class Command(BaseCommand):
@@ -13,7 +14,7 @@ class Command(BaseCommand):
         try:
             with audit.acting_as("system:pki_init"):
                 root, issuing, created = init_hierarchy()
-        except CANotReady as exc:
+        except Refusal as exc:  # CANotReady, KeyStoreError …: "code: message" (docs/refusal-codes.md)
             raise CommandError(str(exc)) from exc
         verb = "created" if created else "already present"
         self.stdout.write(f"root CA {root.subject_name} serial {root.serial}: {verb}")

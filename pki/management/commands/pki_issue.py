@@ -56,8 +56,8 @@ class Command(BaseCommand):
             except KeyStoreError as exc:
                 raise CommandError(str(exc)) from exc
             if store.has_key(into_keystore) and not replace_key:
-                raise CommandError(f"a key {into_keystore!r} is already in the key store: give --replace-key to "
-                                   f"replace it (nothing was issued)")
+                raise CommandError(f"key-exists: a key {into_keystore!r} is already in the key store: give "
+                                   f"--replace-key to replace it (nothing was issued)")
         if generate_key or into_keystore:
             key = profile.generate_key()
             request = make_csr(key)
@@ -68,10 +68,13 @@ class Command(BaseCommand):
                 raise CommandError(f"cannot read {csr}: {exc}") from exc
         order = order_certificate(user_id, kind, request, requested_by=requested_by, validity_days=validity_days)
         if not order.issued:
-            raise CommandError(f"refused: {order.reason}")
+            raise CommandError(f"{order.refusal_code}: {order.reason}")
         cert = order.certificate
         if into_keystore:
-            store.store_private_key(into_keystore, key, overwrite=replace_key)
+            try:
+                store.store_private_key(into_keystore, key, overwrite=replace_key)
+            except KeyStoreError as exc:
+                raise CommandError(str(exc)) from exc
             self.stderr.write(f"private key stored in the key store as {into_keystore}")
         elif key is not None:
             write_private_key(generate_key, key)

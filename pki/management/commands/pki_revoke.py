@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from pki.models import Certificate
 from pki.names import InvalidName, name_key
-from pki.revocation import RevocationError, revoke_certificate, revoke_party_certificates
+from pki.revocation import revoke_certificate, revoke_party_certificates
 from portal import audit
+from portal.errors import Refusal
 from portal.models import Party
 
 
@@ -16,7 +17,7 @@ def parse_when(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise CommandError(f"--effective {text!r} is not an ISO 8601 date and time") from exc
+        raise CommandError(f"invalid-effective-time: --effective {text!r} is not an ISO 8601 date and time") from exc
     return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
 
 
@@ -44,7 +45,7 @@ class Command(BaseCommand):
                 try:
                     target = Party.objects.get(short_name=party)
                 except Party.DoesNotExist as exc:
-                    raise CommandError(f"no Party with short name {party!r}") from exc
+                    raise CommandError(f"unknown-party: no Party with short name {party!r}") from exc
                 changed = revoke_party_certificates(target, reason=reason, decided_by=decided_by,
                                                     effective_at=effective_at)
                 for cert in changed:
@@ -56,14 +57,14 @@ class Command(BaseCommand):
             if issuer:
                 try:
                     certs = certs.filter(issuer_key=name_key(issuer))
-                except InvalidName as exc:
+                except InvalidName as exc:  # not a Refusal (pure module), but shaped like one: "code: message"
                     raise CommandError(str(exc)) from exc
             found = list(certs)
             if not found:
-                raise CommandError(f"no certificate with serial {serial}")
+                raise CommandError(f"unknown-certificate: no certificate with serial {serial}")
             if len(found) > 1:
-                raise CommandError(f"serial {serial} is held by {len(found)} issuers: give --issuer")
+                raise CommandError(f"serial-ambiguous: serial {serial} is held by {len(found)} issuers: give --issuer")
             cert = revoke_certificate(found[0], reason=reason, decided_by=decided_by, effective_at=effective_at)
-        except RevocationError as exc:
+        except Refusal as exc:  # RevocationError …: "code: message" (docs/refusal-codes.md)
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"revoked serial {cert.serial} from {cert.revoked_at.isoformat()}")
