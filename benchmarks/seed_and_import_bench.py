@@ -74,7 +74,7 @@ def fresh_supplier():
 def write_import_csv(path: Path, rows: int, is_eui: str, gs_eui: str, all_credit: bool = False) -> None:
     """M meters of a fresh Supplier, EUIs 00-BE-AC-00-…, in the import_devices format (compact EUI spelling).
     With ``all_credit`` every meter is on credit: re-imported with --update, 8 in 9 rows change."""
-    from contingency.device_import import COLUMNS
+    from contingency.devices.row import COLUMNS
 
     variants = ("single", "single", "twin", "polyphase")
     with path.open("w", newline="") as handle:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +23,13 @@ from tqdm import tqdm
 from pki import demo as pki_demo
 from portal import audit
 from portal import demo as registry
+from portal.errors import Refusal
+from portal.files import write_atomically
 from portal.models import UserID, solr_role_code
 
-from .device_import import COLUMNS
-from .models import Device, DeviceType, EsmeVariant, Generation, PaymentMode, SmiStatus
+from .devices.choices import DeviceType, EsmeVariant, Generation, PaymentMode, SmiStatus
+from .devices.row import COLUMNS, MeterRow, new_device
+from .models import Device
 
 MANIFEST_VERSION = 1
 DEFAULT_METERS = 200
@@ -40,19 +41,10 @@ _MPAN_PRIMES = (3, 5, 7, 13, 17, 19, 23, 29, 31, 37, 41, 43)
 _VARIANTS = (EsmeVariant.SINGLE,) * 5 + (EsmeVariant.TWIN, EsmeVariant.POLYPHASE)
 
 
-@dataclass(frozen=True)
-class DemoMeter:
-    eui: str
-    device_type: str
-    esme_variant: str
-    generation: str
-    smi_status: str
-    payment_mode: str
-    registered_supplier: str  # the User ID's EUI
-    mpxn: str
+class DemoRefused(Refusal):
+    """seed_demo was asked for something it cannot do. Code: ``demo-meters-negative``."""
 
-    def csv_row(self) -> tuple[str, ...]:
-        return tuple(getattr(self, column) for column in COLUMNS)
+    code = "demo-meters-negative"
 
 
 def meter_eui(supplier_index: int, counter: int) -> str:
@@ -73,14 +65,14 @@ def mprn(supplier_index: int, counter: int) -> str:
     return f"{supplier_index % 9 + 1}{counter:09d}"
 
 
-def demo_meter(supplier: registry.DemoSupplier, counter: int) -> DemoMeter:
+def demo_meter(supplier: registry.DemoSupplier, counter: int) -> MeterRow:
     """Meter ``counter`` of ``supplier``. The pairwise coprime moduli 5, 4, 7, 9 and 47 mix the
     attributes independently: 40% GSME, 25% SMETS1, ESMEs 5:1:1 single/twin/polyphase, 1 in 9 on
     credit (the rest prepayment), 2 in 47 not commissioned (installed or suspended)."""
     c = counter
     gas = c % 5 >= 3
     status = {45: SmiStatus.INSTALLED_NOT_COMMISSIONED, 46: SmiStatus.SUSPENDED}.get(c % 47, SmiStatus.COMMISSIONED)
-    return DemoMeter(
+    return MeterRow(
         eui=meter_eui(supplier.index, c),
         device_type=DeviceType.GSME if gas else DeviceType.ESME,
         esme_variant="" if gas else _VARIANTS[c % 7],
@@ -92,7 +84,7 @@ def demo_meter(supplier: registry.DemoSupplier, counter: int) -> DemoMeter:
     )
 
 
-def demo_meters(supplier: registry.DemoSupplier, count: int) -> Iterator[DemoMeter]:
+def demo_meters(supplier: registry.DemoSupplier, count: int) -> Iterator[MeterRow]:
     for counter in range(count):
         yield demo_meter(supplier, counter)
 
@@ -116,11 +108,7 @@ def _seed_meters(supplier: registry.DemoSupplier, count: int, bar: tqdm) -> int:
         bar.update(1)
         if meter.eui in existing:
             continue
-        batch.append(Device(
-            eui=meter.eui, device_type=meter.device_type, esme_variant=meter.esme_variant,
-            generation=meter.generation, smi_status=meter.smi_status, payment_mode=meter.payment_mode,
-            registered_supplier_id=uid_pk[meter.registered_supplier], mpxn=meter.mpxn,
-        ))
+        batch.append(new_device(meter, uid_pk[meter.registered_supplier]))
         if len(batch) >= BATCH_SIZE:
             flush()
     if batch:
@@ -133,19 +121,6 @@ def _seed_meters(supplier: registry.DemoSupplier, count: int, bar: tqdm) -> int:
                    "first_eui": meter_eui(supplier.index, 0), "last_eui": meter_eui(supplier.index, count - 1)},
         )
     return created
-
-
-def _write_atomically(path: Path, write, mode: int = 0o644) -> None:
-    """Write through a temporary file in the same folder, then rename: readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
-            write(handle)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_devices_csv(path: Path, meters: int) -> int:
@@ -161,7 +136,7 @@ def write_devices_csv(path: Path, meters: int) -> int:
                 writer.writerow(meter.csv_row())
                 rows += 1
 
-    _write_atomically(path, write)
+    write_atomically(path, write)
     return rows
 
 
@@ -186,7 +161,7 @@ class SeedResult:
 def seed_demo(out_dir: str | Path, meters: int = DEFAULT_METERS, *, progress: bool = False) -> SeedResult:
     """Create the demo world (what is missing) and write ``out_dir/manifest.json`` and ``out_dir/devices.csv``."""
     if meters < 0:
-        raise ValueError("the number of meters cannot be negative")
+        raise DemoRefused("the number of meters cannot be negative")
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     created = 0
@@ -222,6 +197,5 @@ def seed_demo(out_dir: str | Path, meters: int = DEFAULT_METERS, *, progress: bo
     }
     manifest_path = out / "manifest.json"
     # The manifest holds the demo passwords: readable by its owner only.
-    _write_atomically(manifest_path,
-                      lambda h: h.write(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"), mode=0o600)
+    write_atomically(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", mode=0o600)
     return SeedResult(manifest_path, manifest, created)

@@ -7,7 +7,6 @@ Manifest entries (docs/pki.md): ``{"user_id", "kind", "serial", "issuer", "cert"
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from cryptography import x509
@@ -16,7 +15,8 @@ from django.conf import settings
 
 from portal import audit
 from portal.eui import eui64_hex, parse_eui64
-from portal.models import LicenceStatus, PartyKind, UserID, UserIDStatus, solr_role_code
+from portal.files import write_atomically
+from portal.models import Party, PartyKind, UserID, solr_role_code
 
 from . import ca as ca_module
 from . import profile
@@ -32,24 +32,15 @@ ACTOR = "system:seed_demo"
 def demo_targets() -> list[tuple[UserID, str]]:
     """(User ID, kind) pairs the demo needs, sorted by EUI then kind."""
     targets: dict[tuple[str, str], UserID] = {}
-    solr = UserID.objects.filter(status=UserIDStatus.ACTIVE, roles__role=solr_role_code()).select_related("party")
-    for uid in solr:
+    for uid in UserID.objects.active().with_role(solr_role_code()).select_related("party"):
         targets[(uid.eui, CertificateKind.XML_SIGNING)] = uid
-    failed = UserID.objects.filter(party__kind=PartyKind.SUPPLIER, party__licence_status=LicenceStatus.REVOKED)
+    failed = UserID.objects.filter(party__in=Party.objects.licence_revoked())
     for uid in failed.select_related("party"):
         targets[(uid.eui, CertificateKind.DIGITAL_SIGNING)] = uid
     dcc = UserID.objects.select_related("party").filter(eui=parse_eui64(settings.DCC_USER_ID)).first()
     if dcc is not None:
         targets[(dcc.eui, CertificateKind.XML_SIGNING)] = dcc
     return [(targets[key], key[1]) for key in sorted(targets)]
-
-
-def _write(path: Path, data: bytes, mode: int) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
 
 
 def _reusable(cert_path: Path, key_path: Path) -> Certificate | None:
@@ -104,9 +95,10 @@ def seed_certificates(out_dir: Path) -> list[dict]:
                 if not order.issued:
                     raise IssuanceRefused(order.reason, order, code=order.refusal_code)
                 row = order.certificate
-                _write(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                   serialization.NoEncryption()), 0o600)
-                _write(cert_path, row.pem().encode(), 0o644)
+                write_atomically(key_path, key.private_bytes(serialization.Encoding.PEM,
+                                                             serialization.PrivateFormat.PKCS8,
+                                                             serialization.NoEncryption()), mode=0o600)
+                write_atomically(cert_path, row.pem().encode(), mode=0o644)
                 if uid.party.kind == PartyKind.DCC and kind == CertificateKind.XML_SIGNING:
                     get_keystore().store_private_key(DCC_XML_SIGNING_KEY_REF, key, overwrite=True)
             elif uid.party.kind == PartyKind.DCC and kind == CertificateKind.XML_SIGNING:

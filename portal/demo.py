@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from .errors import Refusal
 from .eui import parse_eui64
 from .models import (
     LicenceStatus,
@@ -33,6 +34,7 @@ from .models import (
     UserRole,
     solr_role_code,
 )
+from .permissions import service_desk_group
 
 SRP_SOLR_USER_ID = "90-B3-D5-1F-30-20-00-01"
 SRP_ENDPOINT_URL = "https://srp.demo.invalid/duis/responses"
@@ -96,8 +98,12 @@ PEOPLE = (
 )
 
 
-class DemoConflict(Exception):
-    """The database already holds something that contradicts the demo world (e.g. a demo EUI owned elsewhere)."""
+class DemoConflict(Refusal):
+    """The database already holds something that contradicts the demo world (e.g. a demo EUI owned elsewhere).
+
+    Codes: ``demo-party-conflict``, ``demo-user-id-conflict``, ``demo-password-invalid``."""
+
+    code = "demo-conflict"
 
 
 def _party(name: str, short_name: str, kind: str, *, revoked: bool = False) -> Party:
@@ -109,7 +115,8 @@ def _party(name: str, short_name: str, kind: str, *, revoked: bool = False) -> P
             party.licence_revoked_at = (timezone.now() - REVOKED_AGO).replace(microsecond=0)
         party.save()
     elif party.kind != kind:
-        raise DemoConflict(f"Party {short_name!r} exists but is a {party.get_kind_display()}, not {kind}")
+        raise DemoConflict(f"Party {short_name!r} exists but is a {party.get_kind_display()}, not {kind}",
+                           code="demo-party-conflict")
     return party
 
 
@@ -118,7 +125,8 @@ def _user_id(eui: str, party: Party, roles: tuple[str, ...], endpoint_url: str =
     if uid is None:
         uid = UserID.objects.create(eui=eui, party=party, endpoint_url=endpoint_url)
     elif uid.party_id != party.pk:
-        raise DemoConflict(f"User ID {eui} belongs to {uid.party}, not to the demo's {party}")
+        raise DemoConflict(f"User ID {eui} belongs to {uid.party}, not to the demo's {party}",
+                           code="demo-user-id-conflict")
     for role in roles:
         UserRole.objects.get_or_create(holder=uid, role=role)
     return uid
@@ -133,33 +141,18 @@ def _person(spec: DemoPerson, party: Party) -> None:
     try:
         password_validation.validate_password(spec.password, user)
     except ValidationError as exc:  # a broken demo table: say so rather than publish a bad password
-        raise DemoConflict(f"demo password of {spec.username} fails validation: {exc.messages}") from exc
+        raise DemoConflict(f"demo password of {spec.username} fails validation: {exc.messages}",
+                           code="demo-password-invalid") from exc
     if user.pk is None or not user.check_password(spec.password):
         user.set_password(spec.password)
         user.save()
     if spec.is_staff:
-        user.groups.add(_service_desk_group())
+        user.groups.add(service_desk_group())
     office, _ = Office.objects.get_or_create(person=user, kind=spec.office, party=party,
                                              defaults={"status": OfficeStatus.VERIFIED})
     if office.status != OfficeStatus.VERIFIED:
         office.status = OfficeStatus.VERIFIED
         office.save()
-
-
-SERVICE_DESK_GROUP = "DCC service desk"
-# The admin is the service desk's tool until the portal's own pages cover its work: it may view and
-# change the registry, SMKI and meter data, and only view the audit log (which is read-only anyway).
-SERVICE_DESK_APPS = ("portal", "pki", "contingency")
-
-
-def _service_desk_group():
-    from django.contrib.auth.models import Group, Permission
-
-    group, _ = Group.objects.get_or_create(name=SERVICE_DESK_GROUP)
-    wanted = Permission.objects.filter(content_type__app_label__in=SERVICE_DESK_APPS).exclude(
-        codename__startswith="delete_")
-    group.permissions.add(*wanted)
-    return group
 
 
 @transaction.atomic

@@ -13,14 +13,18 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from .errors import Refusal
+
 _SEPARATORS = re.compile(r"[-:.\s]")
 _HEX16 = re.compile(r"[0-9A-F]{16}")
 # Separators, if present, must fall on byte (2 hex digit) or word (4 hex digit) boundaries.
 _GROUPED = re.compile(r"[0-9A-Fa-f]{2}([-:. ][0-9A-Fa-f]{2}){7}|[0-9A-Fa-f]{4}([-:. ][0-9A-Fa-f]{4}){3}")
 
 
-class InvalidEUI64(ValueError):
-    pass
+class InvalidEUI64(Refusal, ValueError):
+    """Not an EUI-64 (docs/refusal-codes.md). A ValueError too: parsers of many kinds of values catch that."""
+
+    code = "eui64-invalid"
 
 
 def parse_eui64(value: str | bytes | int) -> str:
@@ -59,7 +63,7 @@ def validate_eui64(value: str) -> None:
     try:
         parse_eui64(value)
     except InvalidEUI64 as exc:
-        raise ValidationError(str(exc), code="invalid_eui64") from exc
+        raise ValidationError(exc.message, code=exc.code) from exc
 
 
 class EUI64Field(models.CharField):
@@ -88,7 +92,7 @@ class EUI64Field(models.CharField):
         try:
             return parse_eui64(value)
         except InvalidEUI64 as exc:
-            raise ValidationError(str(exc), code="invalid_eui64") from exc
+            raise ValidationError(exc.message, code=exc.code) from exc
 
     def pre_save(self, model_instance, add):
         # Store and keep the canonical form on the instance too, so that what code (and the audit

@@ -1,35 +1,141 @@
 """The registry: SEC Parties, their DCC User IDs and User Roles, SRP arrangements, people's offices,
 and the audit log every app writes to.
 
-The rules that bind these together live in ``portal.rules`` and are called from ``save()`` so
-that the admin, management commands and services all obey them.
+The rules are plain functions of values in ``portal.rules``; ``RuleGuardedModel`` is the one place a model
+calls them: in ``clean()`` (forms, the admin), in ``save()`` and in its queryset's bulk writes
+(``bulk_create``, ``bulk_update``, ``update``), so no writer skips them silently.
 """
 
 from __future__ import annotations
+
+import contextvars
+import datetime as dt
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from . import rules
+from .choices import (  # noqa: F401 - the registry's vocabulary, used with these models everywhere
+    DuisRole,
+    LicenceStatus,
+    OfficeKind,
+    OfficeStatus,
+    PartyKind,
+    UserIDStatus,
+    role_choices,
+    solr_role_code,
+)
 from .eui import EUI64Field
 
+# --- the guard ---------------------------------------------------------------------------------
 
-class PartyKind(models.TextChoices):
-    SUPPLIER = "supplier", "Supplier"
-    SRP = "srp", "Shared Resource Provider"
-    DCC = "dcc", "DCC"
-    AUTHORITY = "authority", "Authority"
-    NETWORK_OPERATOR = "network_operator", "Network Operator"
-    OTHER = "other", "Other"
+# Set while bulk_update runs: Django's bulk_update ends in update() with CASE expressions, which the rules
+# cannot read; bulk_update has checked the objects themselves by then.
+_in_bulk_update: contextvars.ContextVar[bool] = contextvars.ContextVar("in_bulk_update", default=False)
 
 
-class LicenceStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    REVOKED = "revoked", "Revoked"
+class GuardedQuerySet(models.QuerySet):
+    """Bulk writes obey the model's rules too: ``bulk_create`` and ``bulk_update`` check the objects with
+    ``Model.check_many`` and ``update()`` of a rule field checks the rows it would produce with
+    ``Model.check_update`` (set-wise, not one query per row)."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        self.model.check_many(objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        self.model.check_many(objs)
+        token = _in_bulk_update.set(True)
+        try:
+            return super().bulk_update(objs, fields, *args, **kwargs)
+        finally:
+            _in_bulk_update.reset(token)
+
+    def update(self, **kwargs):
+        changes = {}
+        for name, value in kwargs.items():
+            field = self.model._meta.get_field(name)
+            changes[field.attname] = value.pk if field.is_relation and isinstance(value, models.Model) else value
+        guarded = {name: value for name, value in changes.items() if name in self.model.rule_attnames()}
+        if guarded and not _in_bulk_update.get():
+            if any(hasattr(value, "resolve_expression") for value in guarded.values()):
+                raise TypeError(f"{self.model.__name__} rules cannot check an expression; give values")
+            self.model.check_update(self, guarded)
+        return super().update(**kwargs)
 
 
-class Party(models.Model):
+class RuleGuardedModel(models.Model):
+    """A model that must still guard itself: its rules run in clean(), save() and the guarded bulk writes.
+
+    Subclasses list the fields their rules read in ``RULE_FIELDS`` and return field → ``rules.Problem``
+    from ``rule_problems()``. ``prepare()`` may normalise values before a save.
+    """
+
+    RULE_FIELDS: tuple[str, ...] = ()
+
+    objects = GuardedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def rule_problems(self) -> dict[str, rules.Problem]:
+        raise NotImplementedError
+
+    def prepare(self) -> None:
+        """Normalise values before they are checked and saved (nothing by default)."""
+
+    def check_rules(self) -> None:
+        rules.refuse(self.rule_problems())
+
+    def clean(self) -> None:
+        self.check_rules()
+
+    def save(self, *args, **kwargs):
+        self.prepare()
+        self.check_rules()
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def rule_attnames(cls) -> set[str]:
+        return {cls._meta.get_field(name).attname for name in cls.RULE_FIELDS}
+
+    @classmethod
+    def check_many(cls, objs: Iterable[RuleGuardedModel]) -> None:
+        """Check objects about to be bulk-written. The registry's tables are small: one by one."""
+        for obj in objs:
+            obj.prepare()
+            obj.check_rules()
+
+    @classmethod
+    def check_update(cls, queryset: models.QuerySet, changes: dict[str, object]) -> None:
+        """Check what ``queryset.update(**changes)`` would leave (``changes`` by attname)."""
+        objs = list(queryset)
+        for obj in objs:
+            for attname, value in changes.items():
+                setattr(obj, attname, value)
+        for obj in objs:
+            obj.check_rules()
+
+
+# --- the registry ------------------------------------------------------------------------------
+
+class PartyQuerySet(GuardedQuerySet):
+    def suppliers(self):
+        return self.filter(kind=PartyKind.SUPPLIER)
+
+    def licence_revoked(self):
+        """Suppliers whose supply licence the Authority revoked (the failed Suppliers of a SoLR event)."""
+        return self.filter(kind=PartyKind.SUPPLIER, licence_status=LicenceStatus.REVOKED)
+
+
+class Party(RuleGuardedModel):
     """A SEC Party (SEC Section A: 'Party'). Suppliers carry the state of their supply licence."""
+
+    RULE_FIELDS = ("kind", "licence_status", "licence_revoked_at")
 
     name = models.CharField(max_length=200, unique=True)
     short_name = models.SlugField(
@@ -43,6 +149,8 @@ class Party(models.Model):
     licence_revoked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    objects = PartyQuerySet.as_manager()
+
     class Meta:
         verbose_name_plural = "parties"
         ordering = ["name"]
@@ -50,47 +158,51 @@ class Party(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self) -> None:
-        from . import rules
+    def prepare(self) -> None:
+        self.licence_status, self.licence_revoked_at = rules.normalised_licence(
+            self.kind, self.licence_status, self.licence_revoked_at)
 
-        rules.check_party(self)
-
-    def save(self, *args, **kwargs):
-        from . import rules
-
-        rules.normalise_party(self)
-        rules.check_party(self)
-        super().save(*args, **kwargs)
+    def rule_problems(self) -> dict[str, rules.Problem]:
+        holds_solr_role = bool(self.pk) and self.kind != PartyKind.SRP and UserRole.objects.filter(
+            holder__party_id=self.pk, role=solr_role_code()).exists()
+        return rules.party_problems(self.kind, self.licence_status, self.licence_revoked_at,
+                                    holds_solr_role=holds_solr_role)
 
 
-class DuisRole(models.TextChoices):
-    """DUIS User Roles (DUIS 'Eligible User Roles'). The SoLR Contingency code is a setting."""
+class UserIDQuerySet(GuardedQuerySet):
+    def active(self):
+        """User IDs whose status is active (not suspended, not withdrawn)."""
+        return self.filter(status=UserIDStatus.ACTIVE)
 
-    IS = "IS", "Import Supplier"
-    ES = "ES", "Export Supplier"
-    GS = "GS", "Gas Supplier"
-    RSA = "RSA", "Registered Supplier Agent"
-    ED = "ED", "Electricity Distributor"
-    GT = "GT", "Gas Transporter"
-    OU = "OU", "Other User"
+    def with_role(self, code: str):
+        """User IDs holding the DUIS User Role ``code`` (each once)."""
+        return self.filter(roles__role=code).distinct()
 
+    def of_party(self, party: Party | int):
+        return self.filter(party_id=getattr(party, "pk", party))
 
-def solr_role_code() -> str:
-    return settings.SOLR_CONTINGENCY_ROLE_CODE
-
-
-def role_choices() -> list[tuple[str, str]]:
-    return [*DuisRole.choices, (solr_role_code(), "SoLR Contingency")]
-
-
-class UserIDStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    SUSPENDED = "suspended", "Suspended"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    def role_facts(self) -> dict[str, RoleFacts]:
+        """EUI → (pk, its Party's kind, its role codes) for these User IDs, in one query: what the rules need
+        to judge a User ID (e.g. as a meter's registered Supplier) without a query per row."""
+        facts: dict[str, RoleFacts] = {}
+        for pk, eui, kind, role in self.order_by().values_list("pk", "eui", "party__kind", "roles__role"):
+            entry = facts.setdefault(eui, RoleFacts(pk, eui, kind, set()))
+            if role:
+                entry.roles.add(role)
+        return facts
 
 
-class UserID(models.Model):
+class RoleFacts:
+    __slots__ = ("pk", "eui", "party_kind", "roles")
+
+    def __init__(self, pk: int, eui: str, party_kind: str, roles: set[str]):
+        self.pk, self.eui, self.party_kind, self.roles = pk, eui, party_kind, roles
+
+
+class UserID(RuleGuardedModel):
     """A DCC User ID: an EUI-64 owned by exactly one Party, holding one or more DUIS User Roles."""
+
+    RULE_FIELDS = ("party",)
 
     eui = EUI64Field(unique=True)
     party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="user_ids")
@@ -99,6 +211,8 @@ class UserID(models.Model):
         blank=True, help_text="Where the DCC pushes Service Responses and Alerts for this User ID."
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = UserIDQuerySet.as_manager()
 
     class Meta:
         verbose_name = "User ID"
@@ -111,21 +225,17 @@ class UserID(models.Model):
     def role_codes(self) -> list[str]:
         return sorted(r.role for r in self.roles.all())
 
-    def clean(self) -> None:
-        from . import rules
-
-        if self.pk:
-            rules.check_roles_fit_party(self.party, self.roles.values_list("role", flat=True))
-
-    def save(self, *args, **kwargs):
-        from . import rules
-
-        if self.pk:
-            rules.check_roles_fit_party(self.party, self.roles.values_list("role", flat=True))
-        super().save(*args, **kwargs)
+    def rule_problems(self) -> dict[str, rules.Problem]:
+        # Only a User ID that exists can hold roles; moving it to another Party must not break them.
+        if not self.pk or not self.party_id:
+            return {}
+        problem = rules.roles_problem(self.roles.values_list("role", flat=True), self.party.kind, str(self.party))
+        return {"party": problem} if problem else {}
 
 
-class UserRole(models.Model):
+class UserRole(RuleGuardedModel):
+    RULE_FIELDS = ("holder", "role")
+
     holder = models.ForeignKey(UserID, on_delete=models.CASCADE, related_name="roles", verbose_name="User ID")
     role = models.CharField(max_length=8)
 
@@ -136,20 +246,23 @@ class UserRole(models.Model):
     def __str__(self) -> str:
         return f"{self.holder} {self.role}"
 
-    def clean(self) -> None:
-        from . import rules
+    def rule_problems(self) -> dict[str, rules.Problem]:
+        if not self.holder_id:
+            return {}
+        problem = rules.role_problem(self.role, self.holder.party.kind, str(self.holder.party))
+        return {"role": problem} if problem else {}
 
-        rules.check_user_role(self.holder, self.role)
-
-    def save(self, *args, **kwargs):
-        from . import rules
-
-        rules.check_user_role(self.holder, self.role)
-        super().save(*args, **kwargs)
+    def check_rules(self) -> None:
+        super().check_rules()
+        # Then the rules other apps registered (pki: MP134B BR2), which raise ValidationError themselves.
+        if self.holder_id:
+            rules.run_registered_role_checks(self.holder, self.role)
 
 
-class SRPArrangement(models.Model):
+class SRPArrangement(RuleGuardedModel):
     """Which Shared Resource Provider runs which Supplier's systems, and when."""
+
+    RULE_FIELDS = ("srp", "supplier", "valid_from", "valid_to")
 
     srp = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="srp_arrangements")
     supplier = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="served_by")
@@ -163,33 +276,23 @@ class SRPArrangement(models.Model):
     def __str__(self) -> str:
         return f"{self.srp} serves {self.supplier}"
 
-    def clean(self) -> None:
-        from . import rules
-
-        rules.check_arrangement(self)
-
-    def save(self, *args, **kwargs):
-        from . import rules
-
-        rules.check_arrangement(self)
-        super().save(*args, **kwargs)
+    def rule_problems(self) -> dict[str, rules.Problem]:
+        srp = self.srp if self.srp_id else None
+        supplier = self.supplier if self.supplier_id else None
+        return rules.arrangement_problems(
+            srp.kind if srp else None, supplier.kind if supplier else None, _date(self.valid_from),
+            _date(self.valid_to), srp_name=str(srp), supplier_name=str(supplier))
 
 
-class OfficeKind(models.TextChoices):
-    SRO = "sro", "Senior Responsible Officer"
-    ARO = "aro", "Authorised Responsible Officer"
-    DCC_OPERATOR = "dcc_operator", "DCC operator"
-    AUTHORITY_OFFICER = "authority_officer", "Authority officer"
+def _date(value):
+    """A DateField's value as a date, also when code set it as ISO text (create(valid_from="2026-01-01"))."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
-class OfficeStatus(models.TextChoices):
-    NOMINATED = "nominated", "Nominated"
-    VERIFIED = "verified", "Verified"
-    REMOVED = "removed", "Removed"
-
-
-class Office(models.Model):
+class Office(RuleGuardedModel):
     """A person's office: SRO or ARO of a Party (SEC L / RAPP), a DCC operator, an Authority officer."""
+
+    RULE_FIELDS = ("kind", "party")
 
     person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="offices")
     kind = models.CharField(max_length=20, choices=OfficeKind.choices)
@@ -206,16 +309,9 @@ class Office(models.Model):
     def __str__(self) -> str:
         return f"{self.person} — {self.get_kind_display()} of {self.party}"
 
-    def clean(self) -> None:
-        from . import rules
-
-        rules.check_office(self)
-
-    def save(self, *args, **kwargs):
-        from . import rules
-
-        rules.check_office(self)
-        super().save(*args, **kwargs)
+    def rule_problems(self) -> dict[str, rules.Problem]:
+        party = self.party if self.party_id else None
+        return rules.office_problems(self.kind, party.kind if party else None, str(party))
 
 
 class AuditRecord(models.Model):

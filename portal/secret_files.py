@@ -14,9 +14,13 @@ import os
 import secrets
 from pathlib import Path
 
+from .errors import Refusal
 
-class SecretUnavailable(RuntimeError):
-    pass
+
+class SecretUnavailable(Refusal, RuntimeError):
+    """A secret the service needs cannot be read. Codes: ``secret-file-missing``, ``secret-file-empty``."""
+
+    code = "secret-unavailable"
 
 
 def read_secret(env_var: str, file_env_var: str, default_path: Path) -> str:
@@ -26,7 +30,7 @@ def read_secret(env_var: str, file_env_var: str, default_path: Path) -> str:
     path = Path(named) if named else Path(default_path)
     if not path.exists():
         if named:
-            raise SecretUnavailable(f"{file_env_var} names {path}, which does not exist")
+            raise SecretUnavailable(f"{file_env_var} names {path}, which does not exist", code="secret-file-missing")
         path.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -34,5 +38,5 @@ def read_secret(env_var: str, file_env_var: str, default_path: Path) -> str:
                 handle.write(secrets.token_urlsafe(48))
     secret = path.read_text().strip()
     if not secret:
-        raise SecretUnavailable(f"the secret file {path} is empty")
+        raise SecretUnavailable(f"the secret file {path} is empty", code="secret-file-empty")
     return secret

@@ -7,8 +7,9 @@ import hashlib
 import pytest
 from django.core.management import CommandError, call_command
 
-from contingency import device_import
-from contingency.device_import import DeviceImportError, import_devices
+from contingency.devices import importer
+from contingency.devices.importer import DeviceImportError, ImportOptions, import_devices
+from contingency.devices.row import COLUMNS
 from contingency.models import Device
 from portal.models import AuditRecord, PartyKind
 from tests.portal.factories import PartyFactory, UserIDFactory
@@ -40,7 +41,7 @@ def esme(n: int, **overrides) -> str:
               "esme_variant": "single", "generation": "SMETS2", "smi_status": "commissioned",
               "payment_mode": "prepayment", "registered_supplier": IS_EUI, "mpxn": f"{1000000000000 + n}"}
     values.update(overrides)
-    return ",".join(values[c] for c in device_import.COLUMNS)
+    return ",".join(values[c] for c in COLUMNS)
 
 
 def errors_of(exc_info) -> list[str]:
@@ -107,7 +108,7 @@ def test_one_bad_row_at_the_end_leaves_the_database_unchanged(tmp_path, supplier
     audit_before = AuditRecord.objects.count()
     rows = [esme(n) for n in range(2, 1002)] + [esme(5000, esme_variant="")]
     with pytest.raises(DeviceImportError) as exc_info:
-        import_devices(write_csv(tmp_path, *rows, name="second.csv"), batch_size=100)
+        import_devices(write_csv(tmp_path, *rows, name="second.csv"), ImportOptions(batch_size=100))
     assert errors_of(exc_info) == ["line 1002: esme_variant: an ESME needs its variant (single, twin or polyphase)"]
     assert Device.objects.count() == 1
     assert AuditRecord.objects.count() == audit_before
@@ -117,10 +118,10 @@ def test_a_failure_while_writing_rolls_back_the_batches_already_written(tmp_path
     """If another process registers one of the EUIs between the check and the write, nothing stays."""
     Device.objects.create(eui="00-11-22-33-44-55-00-63", device_type="ESME", esme_variant="single",
                           generation="SMETS2", payment_mode="credit", registered_supplier=supplier["is"])
-    monkeypatch.setattr(device_import, "_existing", lambda euis: {})  # the check misses it, as in a race
+    monkeypatch.setattr(importer, "_existing", lambda euis: {})  # the check misses it, as in a race
     rows = [esme(n) for n in range(1, 100)]  # the clash (n = 0x63 = 99) is in the last batch
     with pytest.raises(DeviceImportError, match="the database refused the import"):
-        import_devices(write_csv(tmp_path, *rows), batch_size=10)
+        import_devices(write_csv(tmp_path, *rows), ImportOptions(batch_size=10))
     assert Device.objects.count() == 1
     assert not AuditRecord.objects.filter(action="device.import").exists()
 
@@ -188,7 +189,7 @@ def test_euis_already_registered_are_errors_unless_update(tmp_path, supplier):
     assert errors_of(exc_info) == [
         "line 2: eui: 00-11-22-33-44-55-00-02 is already registered (use --update to change it)"]
 
-    result = import_devices(second, update=True)
+    result = import_devices(second, ImportOptions(update=True))
     assert (result.created, result.updated, result.unchanged) == (1, 1, 0)
     assert Device.objects.count() == 3
     changed = Device.objects.get(eui="00-11-22-33-44-55-00-02")
@@ -210,7 +211,7 @@ def test_update_rewrites_only_the_meters_that_change(tmp_path, supplier):
     third = "00-11-22-33-44-55-00-03"
     path = write_csv(tmp_path, esme(1), esme(2), esme(3, device_type="GSME", esme_variant="",
                                                       registered_supplier=GS_EUI, mpxn="7654321"), name="again.csv")
-    result = import_devices(path, update=True)
+    result = import_devices(path, ImportOptions(update=True))
     assert (result.rows, result.created, result.updated, result.unchanged) == (3, 0, 1, 2)
     device = Device.objects.get(eui=third)
     assert (device.device_type, device.esme_variant, device.registered_supplier_id, device.mpxn) == (
@@ -233,7 +234,7 @@ def test_the_import_writes_one_audit_record(tmp_path, supplier):
 
 
 def test_dry_run_checks_and_counts_but_writes_nothing(tmp_path, supplier):
-    result = import_devices(write_csv(tmp_path, esme(1), esme(2)), dry_run=True)
+    result = import_devices(write_csv(tmp_path, esme(1), esme(2)), ImportOptions(dry_run=True))
     assert (result.rows, result.created, result.dry_run) == (2, 2, True)
     assert Device.objects.count() == 0
     assert not AuditRecord.objects.filter(action="device.import").exists()
@@ -280,7 +281,7 @@ def test_rows_with_the_wrong_number_of_fields(tmp_path, supplier):
 def test_the_error_list_is_capped_but_every_problem_is_counted(tmp_path, supplier):
     rows = [esme(n, device_type="XSME") for n in range(1, 21)]
     with pytest.raises(DeviceImportError) as exc_info:
-        import_devices(write_csv(tmp_path, *rows), max_errors=5)
+        import_devices(write_csv(tmp_path, *rows), ImportOptions(max_errors=5))
     assert len(exc_info.value.result.errors) == 5
     assert exc_info.value.result.error_count == 20
     assert "… and 15 more problem(s)" in str(exc_info.value)

@@ -12,7 +12,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from contingency import demo
-from contingency.device_import import COLUMNS, import_devices
+from contingency.devices.importer import ImportOptions, import_devices
+from contingency.devices.row import COLUMNS
 from contingency.models import Device
 from portal.models import AuditRecord, Office, Party, SRPArrangement, UserID, UserRole
 
@@ -171,7 +172,7 @@ def test_the_devices_csv_is_in_the_import_format_and_reimports(seeded):
     assert sorted(tuple(r) for r in rows[1:]) == seeded_values
 
     # On the same database: every row names an existing meter, with exactly its values.
-    result = import_devices(path, update=True, dry_run=True)
+    result = import_devices(path, ImportOptions(update=True, dry_run=True))
     assert (result.rows, result.created, result.updated, result.unchanged) == (3 * METERS, 0, 0, 3 * METERS)
 
     # Into an empty inventory: the same meters come back.

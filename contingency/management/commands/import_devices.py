@@ -1,7 +1,7 @@
 """manage.py import_devices FILE.csv: load meters into the inventory, all or nothing.
 
 The file format and the error messages are in docs/device-import.md; the work is done by
-contingency.device_import.
+contingency.devices.importer.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from contingency import device_import
+from contingency.devices import importer
 from portal import audit
 
 
@@ -22,23 +22,23 @@ class Command(BaseCommand):
         parser.add_argument("--update", action="store_true",
                             help="rows whose EUI is already registered update that meter instead of being errors")
         parser.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
-        parser.add_argument("--max-errors", type=int, default=device_import.DEFAULT_MAX_ERRORS,
+        parser.add_argument("--max-errors", type=int, default=importer.DEFAULT_MAX_ERRORS,
                             help="how many problems to list (all are counted; default %(default)s)")
-        parser.add_argument("--batch-size", type=int, default=device_import.DEFAULT_BATCH_SIZE)
+        parser.add_argument("--batch-size", type=int, default=importer.DEFAULT_BATCH_SIZE)
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, **opts):
-        progress = not opts["no_progress"] and sys.stderr.isatty()
+        options = importer.ImportOptions(
+            update=opts["update"], dry_run=opts["dry_run"], max_errors=opts["max_errors"],
+            batch_size=opts["batch_size"], progress=not opts["no_progress"] and sys.stderr.isatty(),
+        )
         try:
             with audit.acting_as("system:import_devices"):
-                result = device_import.import_devices(
-                    opts["file"], update=opts["update"], dry_run=opts["dry_run"], max_errors=opts["max_errors"],
-                    batch_size=opts["batch_size"], progress=progress,
-                )
+                result = importer.import_devices(opts["file"], options)
         except FileNotFoundError as exc:
             raise CommandError(f"no such file: {exc.filename}") from exc
-        except device_import.DeviceImportError as exc:
-            raise CommandError(str(exc)) from exc
+        except importer.DeviceImportError as exc:
+            raise CommandError(exc.message) from exc
         verb = "would create" if result.dry_run else "created"
         self.stdout.write(self.style.SUCCESS(
             f"{result.file_name}: {result.rows} rows checked; {verb} {result.created}, "

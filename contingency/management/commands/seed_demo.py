@@ -30,7 +30,7 @@ class Command(BaseCommand):
         try:
             result = demo.seed_demo(opts["out"], meters=opts["meters"], progress=progress)
         except DemoConflict as exc:
-            raise CommandError(f"cannot seed the demo world: {exc}") from exc
+            raise CommandError(f"cannot seed the demo world: {exc.code}: {exc.message}") from exc
         self.stdout.write(self.style.SUCCESS(
             f"Demo world ready: {result.meters_created} meters created; manifest {result.manifest_path}"
         ))

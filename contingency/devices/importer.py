@@ -5,8 +5,9 @@ registered), and every problem is reported with its line number. Only a file wit
 problem is written, in batches inside one transaction, followed by one ``device.import`` audit
 record (bulk writes bypass the per-row audit signals).
 
-The consistency rules of a meter record are ``contingency.device_rules``, the same ones the model
-applies on save; this module only parses the text and looks things up.
+The consistency rules of a meter record are ``contingency.devices.rules``, the same ones the model's
+guard applies; this module only parses the text, looks things up once, and calls them with values.
+The row is ``contingency.devices.row.MeterRow``, declared once; the options are one ``ImportOptions``.
 """
 
 from __future__ import annotations
@@ -24,19 +25,15 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from portal import audit
+from portal.errors import Refusal
 from portal.eui import InvalidEUI64, parse_eui64
-from portal.models import UserID
+from portal.models import RoleFacts, UserID
+from portal.rules import Problem
 
-from .device_rules import device_problems, supplier_role_problem
-from .models import Device, DeviceType, EsmeVariant, Generation, PaymentMode, SmiStatus
-
-# The columns of the file, in the order seed_demo writes them. A file may order them differently.
-COLUMNS = ("eui", "device_type", "esme_variant", "generation", "smi_status", "payment_mode",
-           "registered_supplier", "mpxn")
-REQUIRED = frozenset({"eui", "device_type", "generation", "smi_status", "registered_supplier"})
-# What a row sets on a meter, in the order _Row.values() gives them.
-VALUE_FIELDS = ("device_type", "esme_variant", "generation", "smi_status", "payment_mode",
-                "registered_supplier_id", "mpxn")
+from ..models import Device
+from .choices import DeviceType, EsmeVariant, Generation, PaymentMode, SmiStatus
+from .row import COLUMNS, REQUIRED, VALUE_FIELDS, MeterRow, new_device
+from .rules import device_problems, supplier_problem
 
 DEFAULT_MAX_ERRORS = 50
 DEFAULT_BATCH_SIZE = 2000
@@ -44,10 +41,22 @@ _LOOKUP_CHUNK = 900  # stays under SQLite's 999 host parameters per query
 
 
 @dataclass(frozen=True)
+class ImportOptions:
+    """How to import: the command's options, passed as one value."""
+
+    update: bool = False  # rows whose EUI is registered replace that meter's values (else they are errors)
+    dry_run: bool = False  # check and count, write nothing
+    max_errors: int = DEFAULT_MAX_ERRORS  # how many problems to list (all are counted)
+    batch_size: int = DEFAULT_BATCH_SIZE  # rows per INSERT / UPDATE batch
+    progress: bool = False  # tqdm progress bars on stderr
+
+
+@dataclass(frozen=True)
 class RowError:
     line: int  # the line of the file (the header is line 1); 0 for a problem with the whole file
     column: str
     message: str
+    code: str = ""  # stable (docs/refusal-codes.md); the message is for people
 
     def __str__(self) -> str:
         where = f"line {self.line}: " if self.line else ""
@@ -75,27 +84,32 @@ class ImportResult:
                 "created": self.created, "updated": self.updated, "unchanged": self.unchanged}
 
 
-class DeviceImportError(Exception):
-    """The file was refused; nothing was written. ``result.errors`` says why, line by line."""
+class DeviceImportError(Refusal):
+    """The file was refused; nothing was written. ``result.errors`` says why, line by line (each with a code).
 
-    def __init__(self, result: ImportResult):
+    Codes: ``device-file-invalid`` (problems in the file), ``device-import-conflict`` (the database refused
+    the write: another process registered one of the EUIs meanwhile)."""
+
+    code = "device-file-invalid"
+
+    def __init__(self, result: ImportResult, *, code: str | None = None):
         self.result = result
         more = result.error_count - len(result.errors)
         lines = [str(e) for e in result.errors]
         if more > 0:
             lines.append(f"… and {more} more problem(s)")
         super().__init__(f"{result.error_count} problem(s) in {result.file_name}; nothing was imported:\n"
-                         + "\n".join(lines))
+                         + "\n".join(lines), code=code)
 
 
 class _Errors:
     def __init__(self, result: ImportResult, cap: int):
         self.result, self.cap = result, cap
 
-    def add(self, line: int, column: str, message: str) -> None:
+    def add(self, line: int, column: str, message: str, code: str) -> None:
         self.result.error_count += 1
         if len(self.result.errors) < self.cap:
-            self.result.errors.append(RowError(line, column, message))
+            self.result.errors.append(RowError(line, column, message, code))
 
 
 class _Choice:
@@ -125,31 +139,20 @@ _SMI_STATUSES = _Choice(SmiStatus.values)
 _PAYMENT_MODES = _Choice(PaymentMode.values)
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class _Row:
+    """A checked row: where it was, the meter, and its Supplier's key."""
+
     line: int
-    eui: str
-    device_type: str
-    esme_variant: str
-    generation: str
-    smi_status: str
-    payment_mode: str
-    supplier_id: int
-    mpxn: str
+    meter: MeterRow
+    supplier_pk: int
+
+    @property
+    def eui(self) -> str:
+        return self.meter.eui
 
     def values(self) -> tuple:
-        return (self.device_type, self.esme_variant, self.generation, self.smi_status, self.payment_mode,
-                self.supplier_id, self.mpxn)
-
-
-def _supplier_index() -> dict[str, tuple[int, set[str], str]]:
-    """Every User ID → (pk, its role codes, its Party's kind). A registry holds hundreds, not millions."""
-    index: dict[str, tuple[int, set[str], str]] = {}
-    for pk, eui, role, kind in UserID.objects.values_list("pk", "eui", "roles__role", "party__kind"):
-        entry = index.setdefault(eui, (pk, set(), kind))
-        if role:
-            entry[1].add(role)
-    return index
+        return self.meter.values(self.supplier_pk)
 
 
 def _existing(euis: list[str]) -> dict[str, tuple[int, tuple]]:
@@ -182,21 +185,15 @@ def _count_records(text: str) -> int:
     return text.count("\n") + (0 if text.endswith("\n") else 1)
 
 
-def validate(
-    data: bytes,
-    file_name: str,
-    *,
-    update: bool = False,
-    max_errors: int = DEFAULT_MAX_ERRORS,
-    progress: bool = False,
-) -> tuple[ImportResult, list[_Row], dict[str, int]]:
-    """Check every row. Returns the result (with any errors), the parsed rows and the EUIs already stored."""
+def validate(data: bytes, file_name: str, options: ImportOptions = ImportOptions(),
+             ) -> tuple[ImportResult, list[_Row], dict[str, tuple[int, tuple]]]:
+    """Check every row. Returns the result (with any errors), the parsed rows and the meters already stored."""
     result = ImportResult(file_name=file_name, sha256=hashlib.sha256(data).hexdigest())
-    errors = _Errors(result, max_errors)
+    errors = _Errors(result, options.max_errors)
     try:
         text = _read_text(data)
     except UnicodeDecodeError as exc:
-        errors.add(0, "", f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})")
+        errors.add(0, "", f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})", "file-not-utf8")
         return result, [], {}
 
     records = _records(text)
@@ -206,28 +203,32 @@ def validate(
     unknown = [h for h in names if h not in COLUMNS]
     duplicated = sorted({h for h in names if names.count(h) > 1})
     if not names:
-        errors.add(1, "", f"the file is empty: it needs a header row with the columns {', '.join(COLUMNS)}")
+        errors.add(1, "", f"the file is empty: it needs a header row with the columns {', '.join(COLUMNS)}",
+                   "file-empty")
     if missing:
-        errors.add(header_line, "", f"the header lacks the column(s) {', '.join(missing)}")
+        errors.add(header_line, "", f"the header lacks the column(s) {', '.join(missing)}", "header-column-missing")
     if unknown:
-        errors.add(header_line, "", f"unknown column(s) {', '.join(unknown)}; the columns are {', '.join(COLUMNS)}")
+        errors.add(header_line, "", f"unknown column(s) {', '.join(unknown)}; the columns are {', '.join(COLUMNS)}",
+                   "header-column-unknown")
     if duplicated:
-        errors.add(header_line, "", f"column(s) {', '.join(duplicated)} appear more than once")
+        errors.add(header_line, "", f"column(s) {', '.join(duplicated)} appear more than once",
+                   "header-column-repeated")
     if errors.result.error_count:
         return result, [], {}
     position = {name: names.index(name) for name in names}
 
-    suppliers = _supplier_index()
+    # Every User ID once (a registry holds hundreds, not millions): the Supplier rule without a query per row.
+    suppliers = UserID.objects.role_facts()
     rows: list[_Row] = []
     first_line: dict[str, int] = {}
     bar = tqdm(total=max(_count_records(text) - header_line, 0), desc="checking", unit=" rows",
-               disable=not progress, leave=False)
+               disable=not options.progress, leave=False)
     with bar:
         for line, fields in records:
             bar.update(1)
             result.rows += 1
             if len(fields) != len(names):
-                errors.add(line, "", f"expected {len(names)} fields, found {len(fields)}")
+                errors.add(line, "", f"expected {len(names)} fields, found {len(fields)}", "row-field-count")
                 continue
             value = {name: fields[i].strip() for name, i in position.items()}
             row = _check_row(line, value, suppliers, first_line, errors)
@@ -235,10 +236,11 @@ def validate(
                 rows.append(row)
 
     existing = _existing([r.eui for r in rows])
-    if existing and not update:
+    if existing and not options.update:
         for row in rows:
             if row.eui in existing:
-                errors.add(row.line, "eui", f"{row.eui} is already registered (use --update to change it)")
+                errors.add(row.line, "eui", f"{row.eui} is already registered (use --update to change it)",
+                           "eui-registered")
     result.errors.sort(key=lambda e: e.line)
     return result, rows, existing
 
@@ -249,22 +251,25 @@ def _parse_supplier_eui(raw: str) -> str:
     return parse_eui64(raw)
 
 
-def _check_row(line: int, value: dict[str, str], suppliers, first_line: dict[str, int], errors: _Errors):
-    problems: dict[str, str] = {}
+def _check_row(line: int, value: dict[str, str], suppliers: dict[str, RoleFacts], first_line: dict[str, int],
+               errors: _Errors) -> _Row | None:
+    problems: dict[str, Problem] = {}
     parsed: dict[str, str] = {}
 
     def parse(column: str, parser) -> None:
         raw = value.get(column, "")
         if not raw:
             if column in REQUIRED:
-                problems[column] = "a value is required"
+                problems[column] = Problem("value-required", "a value is required")
             else:
                 parsed[column] = ""
             return
         try:
             parsed[column] = parser(raw)
-        except (ValueError, InvalidEUI64) as exc:
-            problems[column] = str(exc)
+        except InvalidEUI64 as exc:
+            problems[column] = Problem(exc.code, exc.message)
+        except ValueError as exc:
+            problems[column] = Problem("value-not-a-choice", str(exc))
 
     parse("eui", parse_eui64)
     parse("device_type", _DEVICE_TYPES)
@@ -278,7 +283,7 @@ def _check_row(line: int, value: dict[str, str], suppliers, first_line: dict[str
     eui = parsed.get("eui")
     if eui:
         if eui in first_line:
-            problems["eui"] = f"{eui} appears again (first on line {first_line[eui]})"
+            problems["eui"] = Problem("eui-repeated", f"{eui} appears again (first on line {first_line[eui]})")
         else:
             first_line[eui] = line
 
@@ -287,25 +292,27 @@ def _check_row(line: int, value: dict[str, str], suppliers, first_line: dict[str
     if parsed.get("registered_supplier"):
         supplier = suppliers.get(parsed["registered_supplier"])
         if supplier is None:
-            problems["registered_supplier"] = f"no User ID {parsed['registered_supplier']} is registered"
+            problems["registered_supplier"] = Problem(
+                "supplier-unknown", f"no User ID {parsed['registered_supplier']} is registered")
     if device_type:
         # The shared rules; a field that did not even parse keeps its own message.
         for column, problem in device_problems(device_type, parsed.get("esme_variant", ""),
                                                parsed.get("payment_mode", ""), parsed["mpxn"]).items():
             problems.setdefault(column, problem)
         if supplier is not None:
-            problem = supplier_role_problem(device_type, supplier[1], supplier[2])
+            problem = supplier_problem(device_type, supplier.roles, supplier.party_kind)
             if problem:
-                held = ", ".join(sorted(supplier[1])) or "no role"
-                problems.setdefault("registered_supplier", f"{parsed['registered_supplier']} holds {held}; {problem}")
+                held = ", ".join(sorted(supplier.roles)) or "no role"
+                problems.setdefault("registered_supplier", Problem(
+                    problem.code, f"{parsed['registered_supplier']} holds {held}; {problem.message}"))
 
     if problems:
         for column in COLUMNS:
             if column in problems:
-                errors.add(line, column, problems[column])
+                errors.add(line, column, problems[column].message, problems[column].code)
         return None
-    return _Row(line, eui, device_type, parsed["esme_variant"], parsed["generation"], parsed["smi_status"],
-                parsed["payment_mode"], supplier[0], parsed["mpxn"])
+    return _Row(line, MeterRow(eui, device_type, parsed["esme_variant"], parsed["generation"], parsed["smi_status"],
+                               parsed["payment_mode"], parsed["registered_supplier"], parsed["mpxn"]), supplier.pk)
 
 
 def _update_rows(params: list[tuple]) -> None:
@@ -324,62 +331,44 @@ def _update_rows(params: list[tuple]) -> None:
         cursor.executemany(sql, prepared)
 
 
-def import_devices(
-    path: str | Path,
-    *,
-    update: bool = False,
-    dry_run: bool = False,
-    max_errors: int = DEFAULT_MAX_ERRORS,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    progress: bool = False,
-) -> ImportResult:
+def import_devices(path: str | Path, options: ImportOptions = ImportOptions()) -> ImportResult:
     """Import the file at ``path``; raise DeviceImportError (writing nothing) when any row is bad.
 
-    With ``update``, rows whose EUI is already registered replace that meter's values; without it they
-    are errors. With ``dry_run`` everything is checked and counted but nothing is written.
+    With ``options.update``, rows whose EUI is already registered replace that meter's values; without it they
+    are errors. With ``options.dry_run`` everything is checked and counted but nothing is written.
     """
     path = Path(path)
-    data = path.read_bytes()
-    return import_device_data(data, path.name, update=update, dry_run=dry_run, max_errors=max_errors,
-                              batch_size=batch_size, progress=progress)
+    return import_device_data(path.read_bytes(), path.name, options)
 
 
-def import_device_data(
-    data: bytes,
-    file_name: str,
-    *,
-    update: bool = False,
-    dry_run: bool = False,
-    max_errors: int = DEFAULT_MAX_ERRORS,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    progress: bool = False,
-) -> ImportResult:
-    result, rows, existing = validate(data, file_name, update=update, max_errors=max_errors, progress=progress)
-    result.dry_run = dry_run
+def import_device_data(data: bytes, file_name: str, options: ImportOptions = ImportOptions()) -> ImportResult:
+    result, rows, existing = validate(data, file_name, options)
+    result.dry_run = options.dry_run
     if not result.ok:
         raise DeviceImportError(result)
     new = [r for r in rows if r.eui not in existing]
     changed = [r for r in rows if r.eui in existing and existing[r.eui][1] != r.values()]
     result.created, result.updated = len(new), len(changed)
     result.unchanged = len(rows) - len(new) - len(changed)
-    if dry_run:
+    if options.dry_run:
         return result
 
     now = timezone.now()
-    bar = tqdm(total=len(new) + len(changed), desc="writing", unit=" rows", disable=not progress, leave=False)
+    size = options.batch_size
+    bar = tqdm(total=len(new) + len(changed), desc="writing", unit=" rows", disable=not options.progress,
+               leave=False)
     try:
         with bar, transaction.atomic():
-            for start in range(0, len(new), batch_size):
-                batch = new[start:start + batch_size]
-                Device.objects.bulk_create([
-                    Device(eui=r.eui, device_type=r.device_type, esme_variant=r.esme_variant,
-                           generation=r.generation, smi_status=r.smi_status, payment_mode=r.payment_mode,
-                           registered_supplier_id=r.supplier_id, mpxn=r.mpxn, created_at=now, updated_at=now)
-                    for r in batch
-                ])
+            for start in range(0, len(new), size):
+                batch = new[start:start + size]
+                # The guarded bulk_create checks the rules again, set-wise (one Supplier look-up per batch).
+                Device.objects.bulk_create([new_device(r.meter, r.supplier_pk, created_at=now, updated_at=now)
+                                            for r in batch])
                 bar.update(len(batch))
-            for start in range(0, len(changed), batch_size):
-                batch = changed[start:start + batch_size]
+            for start in range(0, len(changed), size):
+                batch = changed[start:start + size]
+                # Rows checked above with the same rules (contingency.devices.rules), written by one prepared
+                # UPDATE: the guard's update() is for one change to many meters, this is many changes.
                 _update_rows([(*r.values(), now, existing[r.eui][0]) for r in batch])
                 bar.update(len(batch))
             audit.write("device.import", subject_type=Device._meta.label, subject_id=result.sha256[:16],
@@ -387,6 +376,7 @@ def import_device_data(
     except IntegrityError as exc:
         # Another process registered one of these EUIs between the check and the write.
         result.created = result.updated = 0
-        _Errors(result, max_errors).add(0, "", f"the database refused the import, nothing was written: {exc}")
-        raise DeviceImportError(result) from exc
+        _Errors(result, options.max_errors).add(
+            0, "", f"the database refused the import, nothing was written: {exc}", "import-conflict")
+        raise DeviceImportError(result, code="device-import-conflict") from exc
     return result
