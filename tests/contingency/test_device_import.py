@@ -45,7 +45,14 @@ def esme(n: int, **overrides) -> str:
 
 
 def errors_of(exc_info) -> list[str]:
+    """The documented lines (docs/device-import.md, "Errors")."""
     return [str(e) for e in exc_info.value.result.errors]
+
+
+def codes_of(exc_info) -> list[tuple[int, str, str]]:
+    """(line, column, code) of each problem: the stable part (docs/refusal-codes.md)."""
+    assert exc_info.value.code == "device-file-invalid"
+    return [(e.line, e.column, e.code) for e in exc_info.value.result.errors]
 
 
 def test_a_good_file_is_imported_with_canonical_values(tmp_path, supplier):
@@ -92,6 +99,10 @@ def test_every_bad_row_is_reported_with_its_line_number_and_nothing_is_written(t
     with pytest.raises(DeviceImportError) as exc_info:
         import_devices(path)
 
+    assert codes_of(exc_info) == [
+        (3, "device_type", "value-not-a-choice"), (5, "eui", "eui64-invalid"), (6, "generation", "value-not-a-choice"),
+        (6, "payment_mode", "value-not-a-choice"), (7, "mpxn", "mpan-invalid"),
+    ]
     errors = errors_of(exc_info)
     assert errors[0] == "line 3: device_type: 'XSME' is not one of ESME, GSME, CHF, GPF, PPMID, HCALCS"
     assert errors[1].startswith("line 5: eui: '00-11-22' is not an EUI-64")
@@ -120,8 +131,10 @@ def test_a_failure_while_writing_rolls_back_the_batches_already_written(tmp_path
                           generation="SMETS2", payment_mode="credit", registered_supplier=supplier["is"])
     monkeypatch.setattr(importer, "_existing", lambda euis: {})  # the check misses it, as in a race
     rows = [esme(n) for n in range(1, 100)]  # the clash (n = 0x63 = 99) is in the last batch
-    with pytest.raises(DeviceImportError, match="the database refused the import"):
+    with pytest.raises(DeviceImportError) as exc_info:
         import_devices(write_csv(tmp_path, *rows), ImportOptions(batch_size=10))
+    assert exc_info.value.code == "device-import-conflict"
+    assert [e.code for e in exc_info.value.result.errors] == ["import-conflict"]
     assert Device.objects.count() == 1
     assert not AuditRecord.objects.filter(action="device.import").exists()
 
@@ -130,6 +143,7 @@ def test_duplicate_euis_in_the_file_in_any_spelling(tmp_path, supplier):
     path = write_csv(tmp_path, esme(1, eui="00-DB-12-AA-00-00-00-01"), esme(2), esme(3, eui="00db12aa00000001"))
     with pytest.raises(DeviceImportError) as exc_info:
         import_devices(path)
+    assert codes_of(exc_info) == [(4, "eui", "eui-repeated")]
     assert errors_of(exc_info) == ["line 4: eui: 00-DB-12-AA-00-00-00-01 appears again (first on line 2)"]
     assert Device.objects.count() == 0
 
@@ -138,6 +152,7 @@ def test_unknown_registered_supplier(tmp_path, supplier):
     path = write_csv(tmp_path, esme(1), esme(2, registered_supplier="90-B3-D5-1F-50-99-99-99"))
     with pytest.raises(DeviceImportError) as exc_info:
         import_devices(path)
+    assert codes_of(exc_info) == [(3, "registered_supplier", "supplier-unknown")]
     assert errors_of(exc_info) == ["line 3: registered_supplier: no User ID 90-B3-D5-1F-50-99-99-99 is registered"]
 
 
@@ -149,6 +164,8 @@ def test_esme_without_variant_and_gsme_with_one(tmp_path, supplier):
     )
     with pytest.raises(DeviceImportError) as exc_info:
         import_devices(path)
+    assert codes_of(exc_info) == [(2, "esme_variant", "esme-variant-missing"),
+                                  (3, "esme_variant", "esme-variant-not-esme")]
     assert errors_of(exc_info) == [
         "line 2: esme_variant: an ESME needs its variant (single, twin or polyphase)",
         "line 3: esme_variant: only an ESME has a variant",
@@ -163,6 +180,8 @@ def test_the_registered_supplier_must_hold_is_for_an_esme_and_gs_for_a_gsme(tmp_
     )
     with pytest.raises(DeviceImportError) as exc_info:
         import_devices(path)
+    assert codes_of(exc_info) == [(2, "registered_supplier", "supplier-role-missing"),
+                                  (3, "registered_supplier", "supplier-role-missing")]
     assert errors_of(exc_info) == [
         f"line 2: registered_supplier: {GS_EUI} holds GS; the registered supplier of an ESME must hold the IS role",
         f"line 3: registered_supplier: {IS_EUI} holds IS; the registered supplier of a GSME must hold the GS role",
@@ -174,6 +193,7 @@ def test_the_registered_supplier_must_belong_to_a_supplier_party(tmp_path, suppl
     UserIDFactory(party=PartyFactory(kind=PartyKind.SRP), eui=srp_eui, roles=["IS"])
     with pytest.raises(DeviceImportError) as exc_info:
         import_devices(write_csv(tmp_path, esme(1), esme(2, registered_supplier=srp_eui)))
+    assert codes_of(exc_info) == [(3, "registered_supplier", "supplier-not-a-supplier")]
     assert errors_of(exc_info) == [
         f"line 3: registered_supplier: {srp_eui} holds IS; the registered supplier must be a User ID of a "
         "Supplier, not of a Shared Resource Provider",
@@ -244,6 +264,7 @@ def test_header_problems(tmp_path, supplier):
     path = write_csv(tmp_path, "00DB12AA00000001,ESME", header="eui,device_typ")
     with pytest.raises(DeviceImportError) as exc_info:
         import_devices(path)
+    assert codes_of(exc_info) == [(1, "", "header-column-missing"), (1, "", "header-column-unknown")]
     errors = errors_of(exc_info)
     assert errors[0] == ("line 1: the header lacks the column(s) device_type, generation, smi_status, "
                          "registered_supplier")
@@ -264,17 +285,20 @@ def test_a_byte_order_mark_crlf_line_ends_and_blank_lines_are_fine(tmp_path, sup
 def test_an_empty_or_binary_file_is_refused(tmp_path, supplier):
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
-    with pytest.raises(DeviceImportError, match="the file is empty"):
+    with pytest.raises(DeviceImportError) as exc_info:
         import_devices(empty)
+    assert codes_of(exc_info) == [(1, "", "file-empty"), (1, "", "header-column-missing")]
     binary = tmp_path / "binary.csv"
     binary.write_bytes(b"\xff\xfe\x00e\x00u\x00i")
-    with pytest.raises(DeviceImportError, match="not UTF-8"):
+    with pytest.raises(DeviceImportError) as exc_info:
         import_devices(binary)
+    assert codes_of(exc_info) == [(0, "", "file-not-utf8")]
 
 
 def test_rows_with_the_wrong_number_of_fields(tmp_path, supplier):
     with pytest.raises(DeviceImportError) as exc_info:
         import_devices(write_csv(tmp_path, esme(1), "00DB12AA00000001,ESME,single"))
+    assert codes_of(exc_info) == [(3, "", "row-field-count")]
     assert errors_of(exc_info) == ["line 3: expected 8 fields, found 3"]
 
 

@@ -203,3 +203,31 @@ def test_reseeding_restores_a_changed_demo_password_so_the_manifest_stays_true(s
     assert not client.login(username=person["username"], password=person["password"])
     call_command("seed_demo", out=str(seeded), meters=METERS, no_progress=True)
     assert client.login(username=person["username"], password=person["password"])
+
+
+def test_a_demo_eui_owned_by_another_party_is_a_conflict_with_its_code(tmp_path):
+    from portal.demo import SRP_SOLR_USER_ID, DemoConflict
+    from tests.portal.factories import PartyFactory, UserIDFactory
+
+    UserIDFactory(eui=SRP_SOLR_USER_ID, party=PartyFactory(kind="srp"))
+    with pytest.raises(DemoConflict) as excinfo:
+        demo.seed_demo(tmp_path / "demo", meters=1)
+    assert excinfo.value.code == "demo-user-id-conflict"
+    assert not Device.objects.exists()
+
+
+def test_a_demo_party_of_another_kind_is_a_conflict_with_its_code(tmp_path):
+    from portal.demo import SRP, DemoConflict
+    from tests.portal.factories import PartyFactory
+
+    PartyFactory(name=SRP[0], short_name=SRP[1], kind="other")
+    with pytest.raises(DemoConflict) as excinfo:
+        demo.seed_demo(tmp_path / "demo", meters=1)
+    assert excinfo.value.code == "demo-party-conflict"
+
+
+def test_a_negative_number_of_meters_is_refused_with_its_code(tmp_path):
+    with pytest.raises(demo.DemoRefused) as excinfo:
+        demo.seed_demo(tmp_path / "demo", meters=-1)
+    assert excinfo.value.code == "demo-meters-negative"
+    assert not (tmp_path / "demo").exists()

@@ -1,6 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from portal.errors import Refusal
 from portal.eui import EUI64Field, InvalidEUI64, eui64_bytes, eui64_hex, parse_eui64
 
 CANONICAL = "90-B3-D5-1F-30-01-00-00"
@@ -40,19 +41,24 @@ def test_it_accepts_bytes_and_integers():
     "0x90B3D51F30010000",
 ])
 def test_it_rejects_bad_text(bad):
-    with pytest.raises(InvalidEUI64):
+    with pytest.raises(InvalidEUI64) as excinfo:
         parse_eui64(bad)
+    assert excinfo.value.code == "eui64-invalid"
+    # A refusal with a stable code, and still a ValueError for parsers that catch those.
+    assert isinstance(excinfo.value, Refusal) and isinstance(excinfo.value, ValueError)
 
 
 @pytest.mark.parametrize("bad", [b"\x90\xb3", -1, 2**64, 3.5, None])
 def test_it_rejects_bad_values(bad):
-    with pytest.raises(InvalidEUI64):
+    with pytest.raises(InvalidEUI64) as excinfo:
         parse_eui64(bad)
+    assert excinfo.value.code == "eui64-invalid"
 
 
 def test_the_model_field_normalises_and_validates():
     field = EUI64Field()
     assert field.to_python("90b3d51f30010000") == CANONICAL
     assert field.get_prep_value("90:b3:d5:1f:30:01:00:00") == CANONICAL
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as excinfo:
         field.clean("not-an-eui", None)
+    assert [e.code for e in excinfo.value.error_list] == ["eui64-invalid"]

@@ -30,8 +30,10 @@ def test_the_variable_wins_then_the_named_file(tmp_path, monkeypatch):
 def test_a_mistyped_named_file_is_an_error_not_a_new_secret(tmp_path, monkeypatch):
     monkeypatch.delenv("T_SECRET", raising=False)
     monkeypatch.setenv("T_SECRET_FILE", str(tmp_path / "mistyped"))
-    with pytest.raises(SecretUnavailable, match="does not exist"):
+    with pytest.raises(SecretUnavailable) as excinfo:
         read_secret("T_SECRET", "T_SECRET_FILE", tmp_path / "default")
+    assert excinfo.value.code == "secret-file-missing"
+    assert isinstance(excinfo.value, RuntimeError)  # as before, for callers that catch that
     assert not (tmp_path / "mistyped").exists() and not (tmp_path / "default").exists()
 
 
@@ -39,5 +41,6 @@ def test_an_empty_secret_file_is_an_error(tmp_path, monkeypatch):
     monkeypatch.delenv("T_SECRET", raising=False)
     monkeypatch.delenv("T_SECRET_FILE", raising=False)
     (tmp_path / "default").write_text("\n")
-    with pytest.raises(SecretUnavailable, match="empty"):
+    with pytest.raises(SecretUnavailable) as excinfo:
         read_secret("T_SECRET", "T_SECRET_FILE", tmp_path / "default")
+    assert excinfo.value.code == "secret-file-empty"
