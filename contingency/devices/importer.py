@@ -139,7 +139,7 @@ _SMI_STATUSES = _Choice(SmiStatus.values)
 _PAYMENT_MODES = _Choice(PaymentMode.values)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Row:
     """A checked row: where it was, the meter, and its Supplier's key."""
 

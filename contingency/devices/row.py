@@ -40,4 +40,6 @@ VALUE_FIELDS: tuple[str, ...] = tuple(
 
 def new_device(row: MeterRow, supplier_pk: int, **extra):
     """An unsaved Device for ``row`` (for bulk_create)."""
-    return Device(eui=row.eui, **dict(zip(VALUE_FIELDS, row.values(supplier_pk), strict=True)), **extra)
+    return Device(eui=row.eui, device_type=row.device_type, esme_variant=row.esme_variant, generation=row.generation,
+                  smi_status=row.smi_status, payment_mode=row.payment_mode, registered_supplier_id=supplier_pk,
+                  mpxn=row.mpxn, **extra)

@@ -60,13 +60,18 @@ SUPPLIER_RULE_INPUTS = ("device_type", "registered_supplier_id")
 
 
 def device_problems(device_type: str, esme_variant: str, payment_mode: str, mpxn: str) -> dict[str, Problem]:
-    """Field → problem, empty when the combination is consistent."""
-    values = {"device_type": device_type, "esme_variant": esme_variant, "payment_mode": payment_mode, "mpxn": mpxn}
+    """Field → problem, empty when the combination is consistent (every rule of RULES, called directly:
+    the importer runs this for each of 100,000 rows)."""
     problems: dict[str, Problem] = {}
-    for field, inputs, rule in RULES:
-        problem = rule(*(values[name] for name in inputs))
-        if problem:
-            problems[field] = problem
+    problem = variant_problem(device_type, esme_variant)
+    if problem:
+        problems["esme_variant"] = problem
+    problem = payment_mode_problem(device_type, payment_mode)
+    if problem:
+        problems["payment_mode"] = problem
+    problem = mpxn_problem(device_type, mpxn)
+    if problem:
+        problems["mpxn"] = problem
     return problems
 
 

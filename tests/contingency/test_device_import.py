@@ -328,3 +328,17 @@ def test_the_command_fails_with_the_errors_and_succeeds_with_a_summary(tmp_path,
 
     with pytest.raises(CommandError, match="no such file"):
         call_command("import_devices", str(tmp_path / "missing.csv"))
+
+
+def test_the_meter_row_is_declared_once_and_maps_onto_the_device():
+    """COLUMNS, VALUE_FIELDS, MeterRow.values() and new_device() agree: one declaration of the meter row."""
+    from dataclasses import fields
+
+    from contingency.devices.row import VALUE_FIELDS, MeterRow, new_device
+
+    assert COLUMNS == tuple(f.name for f in fields(MeterRow)) == tuple(HEADER.split(","))
+    row = MeterRow(*(f"v-{c}" for c in COLUMNS))
+    device = new_device(row, 42)
+    assert tuple(getattr(device, name) for name in VALUE_FIELDS) == row.values(42)
+    assert device.eui == "v-eui" and device.registered_supplier_id == 42
+    assert row.csv_row() == tuple(f"v-{c}" for c in COLUMNS)
