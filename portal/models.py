@@ -175,8 +175,9 @@ class UserIDQuerySet(GuardedQuerySet):
         return self.filter(status=UserIDStatus.ACTIVE)
 
     def with_role(self, code: str):
-        """User IDs holding the DUIS User Role ``code`` (each once)."""
-        return self.filter(roles__role=code).distinct()
+        """User IDs holding the DUIS User Role ``code`` (each once; a subquery, not a join, so the result can
+        still be updated or deleted)."""
+        return self.filter(pk__in=UserRole.objects.filter(role=code).values("holder_id"))
 
     def of_party(self, party: Party | int):
         return self.filter(party_id=getattr(party, "pk", party))

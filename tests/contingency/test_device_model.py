@@ -159,3 +159,17 @@ def test_the_bulk_service_updates_many_meters_with_one_audit_record(import_suppl
     with pytest.raises(RuleViolation):
         update_devices(Device.objects.all(), payment_mode="", reason="bad")
     assert AuditRecord.objects.filter(action="device.bulk_update").count() == 1
+
+
+def test_the_admin_shows_a_meter_rule_as_a_form_error(import_supplier, client, django_user_model):
+    device = make(import_supplier)
+    client.force_login(django_user_model.objects.create_superuser("root", "r@example.org", "pw-root-1!"))
+    response = client.post(f"/admin/contingency/device/{device.pk}/change/", {
+        "eui": device.eui, "device_type": "ESME", "esme_variant": "", "generation": "SMETS2",
+        "smi_status": "commissioned", "payment_mode": "credit", "registered_supplier": import_supplier.pk,
+        "mpxn": device.mpxn,
+    })
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors.as_data()
+    assert [e.code for e in errors["esme_variant"]] == ["esme-variant-missing"]
+    assert Device.objects.get().payment_mode == "prepayment"
