@@ -95,8 +95,11 @@ class RuleGuardedModel(models.Model):
         self.check_rules()
 
     def save(self, *args, **kwargs):
-        self.prepare()
-        self.check_rules()
+        update_fields = kwargs.get("update_fields")
+        # save(update_fields=[…]) writes only those fields: the rules run when one of them is a rule's input.
+        if update_fields is None or {self._meta.get_field(n).attname for n in update_fields} & self.rule_attnames():
+            self.prepare()
+            self.check_rules()
         super().save(*args, **kwargs)
 
     @classmethod

@@ -229,3 +229,18 @@ def test_the_admin_shows_a_user_id_move_that_breaks_its_roles_as_a_form_error(cl
     form = response.context["adminform"].form
     assert [e.code for e in form.errors.as_data()["party"]] == ["solr-role-not-srp"]
     assert UserID.objects.get(pk=uid.pk).party_id == srp.pk
+
+
+def test_save_with_update_fields_checks_the_rules_only_for_the_fields_it_writes(monkeypatch):
+    office = Office.objects.create(person=PersonFactory(), kind=OfficeKind.SRO, party=PartyFactory())
+    office = Office.objects.get(pk=office.pk)
+    calls = []
+    real = rules.office_problems
+    monkeypatch.setattr(rules, "office_problems", lambda *a, **k: calls.append(a) or real(*a, **k))
+    office.status = "verified"
+    office.save(update_fields=["status"])
+    assert calls == [] and Office.objects.get(pk=office.pk).status == "verified"
+    office.party = PartyFactory(kind=PartyKind.AUTHORITY)
+    with pytest.raises(RuleViolation) as excinfo:
+        office.save(update_fields=["party"])
+    assert excinfo.value.code == "office-wrong-party-kind" and len(calls) == 1
