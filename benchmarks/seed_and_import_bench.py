@@ -8,7 +8,8 @@ It uses a temporary data directory (deleted afterwards unless --keep), migrates 
 (with --database-url, give it an empty database), then times:
   1. seed_demo --meters N (N meters for each of the 3 demo Suppliers), and a second, idempotent run;
   2. import_devices --dry-run and import_devices of an M-row CSV for a fresh Supplier
-     (60% ESME, 40% GSME), then import_devices --update of the same file.
+     (60% ESME, 40% GSME), then import_devices --update of the same file, and of a changed one;
+  3. update_devices: one change to those M meters (the guarded update checks the rules set-wise).
 Targets (docs/device-import.md): seeding 100,000 meters per Supplier < 120 s; importing 100,000 rows < 60 s.
 """
 
@@ -133,6 +134,14 @@ def main() -> int:
               call_command, "import_devices", str(changed_path), "--update", "--no-progress", stdout=devnull)
         assert Device.objects.count() == 3 * n + m
         assert not Device.objects.filter(eui__startswith="00-BE-AC", payment_mode="prepayment").exists()
+        from contingency.devices.services import update_devices
+        from portal.models import Party
+
+        bench_party = Party.objects.get(short_name="bench-supplier")
+        meters = Device.objects.of_supplier(bench_party).meters()
+        count = timed(f"update_devices: {m:,} meters to prepayment (one change, rules checked set-wise)", results,
+                      update_devices, meters, payment_mode="prepayment", reason="benchmark")
+        assert count == m and not meters.filter(payment_mode="credit").exists()
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"  peak memory (RSS) {peak_mb:.0f} MB")
         print("\n| step | seconds |\n|---|---|")
