@@ -55,8 +55,12 @@ def imported_names(module: str) -> frozenset[str]:
     """Every dotted name ``module`` imports (``from a import b`` gives ``a.b``: b may be a module)."""
     path = project_modules()[module]
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    return names_in_source(path.read_text(), package, str(path))
+
+
+def names_in_source(source: str, package: str, filename: str = "<source>") -> frozenset[str]:
     names = set()
-    for node in _import_nodes(ast.parse(path.read_text(), str(path))):
+    for node in _import_nodes(ast.parse(source, filename)):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
             continue
@@ -146,6 +150,24 @@ def test_the_cycle_finder_finds_a_cycle_and_only_cycles():
              "e": frozenset()}
     assert cycles(graph) == [["a", "b", "c"]]
     assert cycles({"a": frozenset({"b"}), "b": frozenset()}) == []
+
+
+def test_the_reader_counts_imports_inside_functions_and_skips_type_checking_ones():
+    source = """
+from __future__ import annotations
+from typing import TYPE_CHECKING
+from . import rules
+from ..models import Device
+if TYPE_CHECKING:
+    from portal.models import UserID
+def f():
+    from django.db import transaction
+    import pki.repository
+"""
+    names = names_in_source(source, "contingency.duis")
+    assert {"contingency.duis.rules", "contingency.models.Device", "django.db.transaction",
+            "pki.repository"} <= names
+    assert not any(name.startswith("portal.models") for name in names)
 
 
 def test_the_graph_sees_imports_inside_functions_and_relative_imports():
