@@ -1,5 +1,7 @@
 """manage.py serve: the whole product in the foreground — web server and Celery worker together.
 
+It lives in portal, the Django project, because it runs the whole project rather than one app.
+
 It prepares what it needs (migrate, static files, the demo world when the database is empty),
 then runs gunicorn and a Celery worker with an embedded beat scheduler as child processes.
 Ctrl-C (SIGINT) or SIGTERM stops both cleanly; if either child dies, the other is stopped too
