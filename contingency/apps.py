@@ -8,6 +8,9 @@ class ContingencyConfig(AppConfig):
     def ready(self) -> None:
         from portal.audit_hooks import track
 
+        from . import conf
+
+        conf.validate()  # contingency's settings, at start-up: ImproperlyConfigured names a bad one
         from .models import Device
 
         track(Device)

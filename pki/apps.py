@@ -7,6 +7,10 @@ class PkiConfig(AppConfig):
 
     def ready(self) -> None:
         from portal.audit_hooks import track
+
+        from . import conf
+
+        conf.validate()  # every SMKI_* setting, at start-up: ImproperlyConfigured names a bad one
         from portal.rules import register_role_check
 
         from . import checks  # noqa: F401 - registers the SMKI system checks

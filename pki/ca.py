@@ -66,7 +66,7 @@ def init_hierarchy() -> tuple[CertificateAuthority, CertificateAuthority, bool]:
     root_cert = profile.build_ca_certificate(
         subject=profile.ca_subject(conf.get("SMKI_ROOT_CA_CN"), ROLE_ROOT), public_key=root_key.public_key(),
         issuer_cert=None, issuer_key=root_key, path_length=1, not_before=now,
-        days=int(conf.get("SMKI_ROOT_CA_VALIDITY_DAYS")),
+        days=conf.get("SMKI_ROOT_CA_VALIDITY_DAYS"),
     )
     root_ref = f"ca/root-{stamp}-{root_cert.serial_number % 10**6:06d}"
     store.store_private_key(root_ref, root_key)
@@ -76,7 +76,7 @@ def init_hierarchy() -> tuple[CertificateAuthority, CertificateAuthority, bool]:
     issuing_cert = profile.build_ca_certificate(
         subject=profile.ca_subject(conf.get("SMKI_ISSUING_CA_CN"), ROLE_ISSUING_AUTHORITY),
         public_key=issuing_key.public_key(), issuer_cert=root_cert, issuer_key=root_key, path_length=0,
-        not_before=now, days=int(conf.get("SMKI_ISSUING_CA_VALIDITY_DAYS")),
+        not_before=now, days=conf.get("SMKI_ISSUING_CA_VALIDITY_DAYS"),
     )
     issuing_ref = f"ca/issuing-{stamp}-{issuing_cert.serial_number % 10**6:06d}"
     store.store_private_key(issuing_ref, issuing_key)

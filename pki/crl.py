@@ -85,7 +85,7 @@ def issue_crl(ca: CertificateAuthority, *, at: datetime | None = None) -> Revoca
         revoked = _revoked(ca, at)
         scheduled = _next_scheduled(ca, at)
         at = at.replace(microsecond=0)  # X.509 times have whole seconds
-        next_update = at + timedelta(hours=int(conf.get("SMKI_CRL_VALIDITY_HOURS")))
+        next_update = at + timedelta(hours=conf.get("SMKI_CRL_VALIDITY_HOURS"))
         if scheduled is not None and scheduled < next_update:
             next_update = max(scheduled.replace(microsecond=0), at + timedelta(seconds=1))
         number = ca.crl_number + 1

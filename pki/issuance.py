@@ -191,7 +191,7 @@ def issue_certificate(user_id: UserID | str, kind: str, csr, **kwargs):
 def _validity_days(validity_days) -> int:
     """The requested validity in days (default SMKI_CERT_VALIDITY_DAYS); it must be a whole number above 0."""
     if validity_days is None:
-        return int(conf.get("SMKI_CERT_VALIDITY_DAYS"))
+        return conf.get("SMKI_CERT_VALIDITY_DAYS")
     if isinstance(validity_days, bool) or not isinstance(validity_days, int) or validity_days <= 0:
         raise IssuanceRefused(f"the validity must be a whole number of days above 0, not {validity_days!r}",
                               code="invalid-validity")

@@ -17,11 +17,10 @@ import threading
 import time
 from datetime import datetime
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
-from . import safexml, xmldsig
+from . import conf, safexml, xmldsig
 from .models import Certificate
 from .repository import SignerRejected, check_signer, resolve_signer, revocation_token
 
@@ -58,7 +57,7 @@ class _SignerCache:
             raise xmldsig.SignerRefused(exc.code, exc.message) from None
 
     def _resolve(self, issuer_name: str, serial: int, at, kinds) -> Certificate:
-        ttl = float(getattr(settings, "PKI_SIGNER_CACHE_SECONDS", 300.0))
+        ttl = conf.get("PKI_SIGNER_CACHE_SECONDS")  # typed and checked once, in pki/conf.py
         if ttl <= 0:
             return resolve_signer(issuer_name, serial, at=at, kinds=kinds)
         key = (issuer_name, serial)

@@ -82,7 +82,7 @@ def read_only(view):
 
 def _cert_cache_seconds() -> int:
     # The bytes never change; the short lifetime lets clients notice a revocation through the JSON/CRL.
-    return int(conf.get("SMKI_CERT_CACHE_SECONDS"))
+    return conf.get("SMKI_CERT_CACHE_SECONDS")
 
 
 @read_only
@@ -228,7 +228,7 @@ def crl(request: HttpRequest) -> HttpResponse:
         return refused("crl-unavailable", "no CRL has been published yet, and one cannot be signed now: "
                                           "try again later", 503)
     remaining = (row.next_update - timezone.now()).total_seconds()
-    max_age = min(int(conf.get("SMKI_CRL_CACHE_SECONDS")), int(remaining))
+    max_age = min(conf.get("SMKI_CRL_CACHE_SECONDS"), int(remaining))
     response = _cached(request, bytes(row.der), "application/pkix-crl", etag=row.sha256,
                        last_modified=row.this_update, max_age=max_age, filename="smki.crl")
     response["Expires"] = http_date(row.next_update.timestamp())

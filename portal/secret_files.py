@@ -31,7 +31,7 @@ def read_secret(env_var: str, file_env_var: str, default_path: Path) -> str:
     if not path.exists():
         if named:
             raise SecretUnavailable(f"{file_env_var} names {path}, which does not exist", code="secret-file-missing")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the data dir: private (portal.datadir)
         with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:

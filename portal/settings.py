@@ -1,18 +1,11 @@
 """Settings for the SoLR Contingency Service.
 
 Everything that differs between a laptop demo and production comes from the environment
-(DESIGN §5). Nothing secret lives in this file or in the repository.
-
-Environment variables (all optional):
-  SOLR_DATA_DIR          where the embedded database, broker folders, secrets and keys live
-                         (default: ./var beside manage.py)
-  DATABASE_URL           e.g. postgresql://user@127.0.0.1:5432/solr (default: SQLite file in the data dir)
-  CELERY_BROKER_URL      e.g. redis://127.0.0.1:6379/0 (default: kombu's filesystem transport in the data dir)
-  CELERY_RESULT_BACKEND  e.g. redis://127.0.0.1:6379/1 (default: files in the data dir)
-  DJANGO_SECRET_KEY      or DJANGO_SECRET_KEY_FILE; otherwise a key generated once into the data dir
-  DJANGO_DEBUG           "1"/"true" turns debug on; off by default
-  DJANGO_ALLOWED_HOSTS   comma separated (default: localhost,127.0.0.1,[::1])
-  SOLR_CONTINGENCY_ROLE_CODE  the DUIS code of the SoLR Contingency User Role (default: SC)
+(DESIGN §5). Nothing secret lives in this file or in the repository. Every variable is read here with
+``portal.conf.env`` (typed, checked: a bad value stops start-up with ImproperlyConfigured naming it) and is
+listed, with its default, in the README's configuration table; the apps' own settings (SMKI_*, import and
+demo sizes) are declared in ``pki/conf.py`` and ``contingency/conf.py``. Importing this module creates no
+folder: ``portal.datadir.prepare()`` does that at start-up (``PortalConfig.ready``), with private modes.
 """
 
 from __future__ import annotations
@@ -21,28 +14,22 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
+from portal.conf import env, not_empty, one_of, parse_path
 from portal.secret_files import read_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-DATA_DIR = Path(os.environ.get("SOLR_DATA_DIR", BASE_DIR / "var")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
-
+DATA_DIR = env("SOLR_DATA_DIR", BASE_DIR / "var", parse=parse_path)
 
 SECRET_KEY = read_secret("DJANGO_SECRET_KEY", "DJANGO_SECRET_KEY_FILE", DATA_DIR / "secret_key")
-DEBUG = env_bool("DJANGO_DEBUG")
-ALLOWED_HOSTS = [
-    h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()
-]
+DEBUG = env("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"], not_empty)
+# The demo world (seed_demo: staff accounts whose passwords are in the source, an unencrypted demo signing key)
+# exists only when asked for: scripts/run sets SOLR_DEMO=1; `manage.py serve`, gunicorn and workers without it
+# never seed, and `check --deploy` refuses demo accounts in a database that is not a demo (portal/checks.py).
+SOLR_DEMO = env("SOLR_DEMO", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -55,6 +42,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "csp",
     "portal",
     "pki",
     "contingency",
@@ -70,6 +58,7 @@ MIDDLEWARE = [
     "portal.audit.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -95,11 +84,11 @@ TEMPLATES = [
 # block the writer, a busy timeout, and IMMEDIATE transactions so two writers queue instead of
 # failing with "database is locked" on lock upgrade.
 SQLITE_PATH = DATA_DIR / "db.sqlite3"
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{SQLITE_PATH}"), conn_max_age=0
-    )
-}
+_database_url = env("DATABASE_URL", f"sqlite:///{SQLITE_PATH}", not_empty)
+try:
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=0)}
+except (ValueError, dj_database_url.UnknownSchemeError) as exc:
+    raise ImproperlyConfigured(f"DATABASE_URL={_database_url!r} (environment): {exc}") from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
@@ -126,7 +115,6 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -136,10 +124,47 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# --- sessions and transport security -----------------------------------------------------------
+# A regulated portal signs people out within a working day, not Django's two weeks (SEC Appendix L,
+# SMKI RAPP: access to the registration authority functions is controlled and time-limited).
+SOLR_SESSION_HOURS = env("SOLR_SESSION_HOURS", 8, lambda h: None if 1 <= h <= 24 else "must be 1 to 24 hours")
+SESSION_COOKIE_AGE = SOLR_SESSION_HOURS * 3600
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# One switch for production behind HTTPS: HSTS, cookies sent over HTTPS only, and plain http redirected.
+# Without it the service runs on plain http, for local use and the demo (docs/operations.md).
+SOLR_HTTPS = env("SOLR_HTTPS", False)
+if SOLR_HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+# TLS ended at a reverse proxy: trust its X-Forwarded-Proto header to say the request came over https. Only
+# when that proxy always sets (overwrites) the header, or a client could claim https on plain http.
+if env("SOLR_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (django-csp): every script, style, image and font from this site only, no inline
+# script or style, no framing, forms post only here. Pages must not use inline <script>/<style> or style="".
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -154,11 +179,10 @@ SPECTACULAR_SETTINGS = {
 # --- Celery ---------------------------------------------------------------------------------
 # Embedded default: kombu's filesystem transport, which needs no server (DESIGN §5). It works
 # between processes of one host; production sets CELERY_BROKER_URL to Redis.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
-CELERY_FILESYSTEM_DIR = DATA_DIR / "broker"
+# "filesystem://localhost/" rather than "filesystem://": kombu warns on every connection without a host name.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://localhost/", not_empty)
+CELERY_FILESYSTEM_DIR = DATA_DIR / "broker"  # its folders are made (mode 0700) by portal.datadir at start-up
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("queue", "processed", "control"):
-        (CELERY_FILESYSTEM_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT = "portal.broker:Transport"  # atomic message files (see portal/broker.py)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_FILESYSTEM_DIR / "queue"),
@@ -168,10 +192,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
         "polling_interval": 0.1,
     }
-_results_dir = DATA_DIR / "celery-results"
-if "CELERY_RESULT_BACKEND" not in os.environ:
-    _results_dir.mkdir(parents=True, exist_ok=True)
-CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", f"file://{_results_dir}")
+CELERY_RESULTS_DIR = DATA_DIR / "celery-results"  # made (mode 0700) at start-up when the default is used
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", f"file://{CELERY_RESULTS_DIR}", not_empty)
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -183,7 +205,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER")
+CELERY_TASK_ALWAYS_EAGER = env("CELERY_TASK_ALWAYS_EAGER", False)
 # Periodic work; later issues add their entries here.
 CELERY_BEAT_SCHEDULE = {
     "audit-seal": {"task": "portal.tasks.seal_audit_log", "schedule": 10.0},
@@ -192,22 +214,25 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- the product ----------------------------------------------------------------------------
-SOLR_CONTINGENCY_ROLE_CODE = os.environ.get("SOLR_CONTINGENCY_ROLE_CODE", "SC")
-# The DCC's own User ID (DUIS: the target of non-device requests, the originator of responses).
-DCC_USER_ID = os.environ.get("SOLR_DCC_USER_ID", "90-B3-D5-1F-30-00-00-02")
+SOLR_CONTINGENCY_ROLE_CODE = env("SOLR_CONTINGENCY_ROLE_CODE", "SC", not_empty)
+# The DCC's own User ID (DUIS: the target of non-device requests, the originator of responses); checked as an
+# EUI-64 at start-up (PortalConfig.ready).
+DCC_USER_ID = env("SOLR_DCC_USER_ID", "90-B3-D5-1F-30-00-00-02", not_empty)
+# SMKI_* and PKI_* settings: pki/conf.py (defaults, types, environment); contingency's: contingency/conf.py.
 
-# SMKI (pki/conf.py has every SMKI_* setting with its default; these are the ones operators change).
-SMKI_KEYSTORE_CLASS = os.environ.get("SMKI_KEYSTORE_CLASS", "pki.keystore.EncryptedFileKeyStore")
-SMKI_CERT_VALIDITY_DAYS = int(os.environ.get("SMKI_CERT_VALIDITY_DAYS", str(365 * 10)))
-SMKI_CRL_VALIDITY_HOURS = int(os.environ.get("SMKI_CRL_VALIDITY_HOURS", "24"))
-# How long a verified signer's parsed certificate is kept per process; its revocation state is re-read
-# on every request regardless (pki/xmldsig.py). 0 turns the cache off.
-PKI_SIGNER_CACHE_SECONDS = float(os.environ.get("PKI_SIGNER_CACHE_SECONDS", "300"))
-
+# --- logging --------------------------------------------------------------------------------
+# The console of `scripts/run` shows one line per real event (issue 6): no traceback for a 4xx (the access
+# log already has the line; django.request logs 5xx with their traceback), and the periodic tasks' chatter is
+# quietened in the worker (portal/celery.py).
+LOG_LEVEL = env("LOG_LEVEL", "INFO", one_of(("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),
+                parse=lambda raw: raw.strip().upper())
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"level": "DEBUG" if LOG_LEVEL == "DEBUG" else "ERROR"},
+    },
 }

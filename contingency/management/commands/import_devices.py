@@ -10,6 +10,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from contingency import conf
 from contingency.devices import importer
 from portal import audit
 
@@ -22,9 +23,9 @@ class Command(BaseCommand):
         parser.add_argument("--update", action="store_true",
                             help="rows whose EUI is already registered update that meter instead of being errors")
         parser.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
-        parser.add_argument("--max-errors", type=int, default=importer.DEFAULT_MAX_ERRORS,
+        parser.add_argument("--max-errors", type=int, default=conf.get("SOLR_IMPORT_MAX_ERRORS"),
                             help="how many problems to list (all are counted; default %(default)s)")
-        parser.add_argument("--batch-size", type=int, default=importer.DEFAULT_BATCH_SIZE)
+        parser.add_argument("--batch-size", type=int, default=conf.get("SOLR_IMPORT_BATCH_SIZE"))
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, **opts):

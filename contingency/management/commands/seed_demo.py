@@ -10,7 +10,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from contingency import demo
+from contingency import conf, demo
 from portal.demo import DemoConflict
 
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--out", required=True, help="folder for manifest.json and devices.csv")
-        parser.add_argument("--meters", type=int, default=demo.DEFAULT_METERS,
+        parser.add_argument("--meters", type=int, default=conf.get("SOLR_DEMO_METERS"),
                             help="meters per demo Supplier (default %(default)s)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 

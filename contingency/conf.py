@@ -1,0 +1,31 @@
+"""Settings of the SoLR business, each declared once with its default, type and rule (see portal/conf.py).
+
+A value comes from Django settings if set there, else from the environment variable of the same name, else
+the default below; ``ContingencyConfig.ready()`` validates them at start-up (``ImproperlyConfigured``).
+
+    from contingency import conf
+    conf.get("SOLR_IMPORT_BATCH_SIZE")
+"""
+
+from __future__ import annotations
+
+from portal.conf import AppSettings, Setting, at_least
+
+SETTINGS = AppSettings(
+    # Meters written per bulk insert by import_devices (docs/device-import.md): large enough that 100,000 rows
+    # take seconds, small enough that one batch stays well inside SQLite's and PostgreSQL's statement limits.
+    Setting("SOLR_IMPORT_BATCH_SIZE", 2000, at_least(1)),
+    # import_devices stops reporting after this many bad rows (the file is refused as a whole anyway).
+    Setting("SOLR_IMPORT_MAX_ERRORS", 50, at_least(1)),
+    # Meters per demo Supplier that seed_demo creates when --meters is not given.
+    Setting("SOLR_DEMO_METERS", 200, at_least(0)),
+)
+
+
+def get(name: str):
+    """The typed, checked value of one contingency setting."""
+    return SETTINGS.get(name)
+
+
+def validate() -> None:
+    SETTINGS.validate()
