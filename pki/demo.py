@@ -72,9 +72,14 @@ def _ensure_dcc_key(key_path: Path) -> None:
     store.store_private_key(DCC_XML_SIGNING_KEY_REF, key, overwrite=True)
 
 
+# Demo private keys are written unencrypted beside the manifest: their names say so (issue 7 point 3), so that
+# nobody takes one for a production key, and the manifest marks them with "demo_key": true.
+DEMO_KEY_SUFFIX = ".DEMO-ONLY-unencrypted.key.pem"
+
+
 def _entry(row: Certificate, cert_path: Path, key_path: Path) -> dict:
     return {"user_id": row.subject_eui, "kind": row.kind, "serial": row.serial, "issuer": row.issuer_name,
-            "cert": str(cert_path.resolve()), "key": str(key_path.resolve())}
+            "cert": str(cert_path.resolve()), "key": str(key_path.resolve()), "demo_key": True}
 
 
 def seed_certificates(out_dir: Path) -> list[dict]:
@@ -87,7 +92,7 @@ def seed_certificates(out_dir: Path) -> list[dict]:
         ca_module.init_hierarchy()
         for uid, kind in demo_targets():
             stem = f"{eui64_hex(uid.eui)}-{kind}"
-            cert_path, key_path = out_dir / f"{stem}.cert.pem", out_dir / f"{stem}.key.pem"
+            cert_path, key_path = out_dir / f"{stem}.cert.pem", out_dir / f"{stem}{DEMO_KEY_SUFFIX}"
             row = _reusable(cert_path, key_path)
             if row is None:
                 key = profile.generate_key()

@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -21,6 +22,8 @@ import pytest
 import requests
 
 from tests.conftest import PROJECT_DIR
+
+IDLE_SECONDS = 30
 
 
 def free_port() -> int:
@@ -88,6 +91,7 @@ def test_run_command_starts_web_and_worker_and_stops_on_ctrl_c(tmp_path):
     env = {k: v for k, v in os.environ.items()
            if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "DJANGO_SETTINGS_MODULE"}}
     env["SOLR_DATA_DIR"] = str(tmp_path / "data")
+    env.pop("SOLR_DEMO", None)  # scripts/run sets it itself
     log = open(tmp_path / "run.log", "w+b")
     proc = subprocess.Popen(
         [str(PROJECT_DIR / "scripts" / "run"), "--port", str(port), "--demo-meters", "20"],
@@ -104,6 +108,7 @@ def test_run_command_starts_web_and_worker_and_stops_on_ctrl_c(tmp_path):
              seconds=240, what="a web server answering /healthz", proc=proc, output=output)
 
         assert f"running at http://127.0.0.1:{port}/" in output()
+        assert "SOLR_DEMO=1" in output()  # scripts/run asks for the demo world and says so
         manifest_path = tmp_path / "data" / "demo" / "manifest.json"
         assert str(manifest_path) in output()
 
@@ -139,6 +144,20 @@ def test_run_command_starts_web_and_worker_and_stops_on_ctrl_c(tmp_path):
         assert reply["pid"] in descendants(proc.pid), "the task did not run under scripts/run's worker"
 
         assert len(descendants(proc.pid)) >= 4  # gunicorn master + workers, celery main + pool child
+
+        # The data directory, the database with its WAL and SHM files and the broker folders are private.
+        data = tmp_path / "data"
+        for path in (data, data / "broker", data / "broker" / "queue", data / "broker" / "control"):
+            assert stat.S_IMODE(path.stat().st_mode) == 0o700, path
+        for name in ("db.sqlite3", "db.sqlite3-wal", "db.sqlite3-shm"):
+            assert stat.S_IMODE((data / name).stat().st_mode) == 0o600, name
+
+        # Idle, the console stays quiet: at most 5 lines in 30 s (issue 6 point 12). Before, the audit seal alone
+        # logged three lines every ten seconds (beat, received, succeeded).
+        before = output()
+        time.sleep(IDLE_SECONDS)
+        idle_lines = output()[len(before):].splitlines()
+        assert len(idle_lines) <= 5, f"{len(idle_lines)} lines in {IDLE_SECONDS} s idle:\n" + "\n".join(idle_lines)
     finally:
         running = descendants(proc.pid)
         proc.send_signal(signal.SIGINT)
