@@ -1,9 +1,12 @@
-# Sourced by scripts/run and scripts/test: make sure the virtual environment exists and holds
-# what pyproject.toml asks for. Re-installs only when pyproject.toml changed.
+# Sourced by scripts/run and scripts/test: make sure the virtual environment exists and holds exactly what
+# requirements-test.lock says (the versions CI tests, each checked against its sha256 hashes), then the project
+# itself without dependencies. Re-installs only when the lock or pyproject.toml changed. The lock files are
+# made from pyproject.toml by scripts/lock (README "Dependency notes").
 set -euo pipefail
 PROJECT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${SOLR_VENV:-$PROJECT_DIR/.venv}"
 PYTHON_BIN="${PYTHON:-python3}"
+LOCK="$PROJECT_DIR/requirements-test.lock"
 
 if [ ! -x "$VENV/bin/python" ]; then
     echo "Creating the virtual environment in $VENV" >&2
@@ -12,11 +15,12 @@ fi
 # shellcheck disable=SC1091
 . "$VENV/bin/activate"
 STAMP="$VENV/.solr-installed"
-WANT="$(sha256sum "$PROJECT_DIR/pyproject.toml" | cut -d' ' -f1)"
+WANT="$(cat "$LOCK" "$PROJECT_DIR/pyproject.toml" | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
-    echo "Installing Python dependencies (pyproject.toml)" >&2
-    python -m pip install -q --disable-pip-version-check -U pip >&2
-    python -m pip install -q --disable-pip-version-check -e "$PROJECT_DIR[test]" >&2
+    echo "Installing Python dependencies (requirements-test.lock, hash-checked)" >&2
+    python -m pip install -q --disable-pip-version-check --require-hashes -r "$LOCK" >&2
+    # The project itself: its dependencies are all in the lock; its build back-end (setuptools) too.
+    python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e "$PROJECT_DIR" >&2
     echo "$WANT" > "$STAMP"
 fi
 cd "$PROJECT_DIR"
