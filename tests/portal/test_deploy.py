@@ -3,6 +3,7 @@ a Content-Security-Policy, a session of hours, and demo data only on request."""
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 
@@ -88,3 +89,27 @@ def test_serve_without_solr_demo_never_seeds_an_empty_database(settings, tmp_pat
     assert not Party.objects.exists()
     assert not get_user_model().objects.exists()
     assert not (tmp_path / "demo").exists()
+
+
+def test_a_403_is_not_logged_with_a_traceback_but_a_500_is(caplog, rf, settings):
+    """Issue 6 point 12: every 403 printed a full traceback on the console (django.request at WARNING with
+    exc_info). The access log has the line; django.request now speaks for server errors only."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import HttpResponse
+    from django.utils.log import log_response
+
+    if settings.LOG_LEVEL == "DEBUG":
+        pytest.skip("LOG_LEVEL=DEBUG logs every request on purpose")
+    with caplog.at_level(logging.DEBUG):
+        try:
+            raise PermissionDenied
+        except PermissionDenied as exc:
+            log_response("Forbidden (Permission denied): %s", "/x", response=HttpResponse(status=403),
+                         request=rf.get("/x"), exception=exc)
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError as exc:
+            log_response("Internal Server Error: %s", "/y", response=HttpResponse(status=500),
+                         request=rf.get("/y"), exception=exc)
+    logged = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "django.request"]
+    assert logged == [("ERROR", "Internal Server Error: /y")]
