@@ -1,4 +1,4 @@
-.PHONY: run test ci lint
+.PHONY: run test ci lint lock
 run:
 	scripts/run
 test:
@@ -7,3 +7,5 @@ lint:
 	. .venv/bin/activate && ruff check .
 ci:
 	bash .ci/run
+lock:
+	scripts/lock
