@@ -125,8 +125,8 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- sessions and transport security -----------------------------------------------------------
-# A regulated portal signs people out within a working day, not Django's two weeks (SEC Appendix L,
-# SMKI RAPP: access to the registration authority functions is controlled and time-limited).
+# A sign-in lasts a working day at most, not Django's two weeks: these sessions nominate officers, order
+# certificates and activate a contingency, so a forgotten browser must not keep that power for long.
 SOLR_SESSION_HOURS = env("SOLR_SESSION_HOURS", 8, lambda h: None if 1 <= h <= 24 else "must be 1 to 24 hours")
 SESSION_COOKIE_AGE = SOLR_SESSION_HOURS * 3600
 SESSION_COOKIE_HTTPONLY = True
@@ -139,6 +139,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SOLR_HTTPS = env("SOLR_HTTPS", False)
 if SOLR_HTTPS:
     SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # a local supervisor's or load balancer's probe over plain http
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 365 * 24 * 3600
