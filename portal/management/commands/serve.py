@@ -5,12 +5,12 @@ It lives in portal, the Django project, because it runs the whole project rather
 It prepares what it needs (migrate, static files, and with SOLR_DEMO=1 the demo world when the database is
 empty), then runs gunicorn and a Celery worker with an embedded beat scheduler as child processes. Without
 SOLR_DEMO it never seeds (issue 7 point 3): `scripts/run` sets SOLR_DEMO=1 itself and says so.
+Ctrl-C (SIGINT) or SIGTERM stops both cleanly; if either child dies, the other is stopped too
+and the command exits non-zero, so a supervisor notices.
 
 The console is quiet (issue 6 point 12): the URL, where the logins are, then one line per real event —
 gunicorn logs requests and warnings only, the worker prints no banner and periodic tasks log nothing when
 they succeed (portal/celery.py).
-Ctrl-C (SIGINT) or SIGTERM stops both cleanly; if either child dies, the other is stopped too
-and the command exits non-zero, so a supervisor notices.
 """
 
 from __future__ import annotations
