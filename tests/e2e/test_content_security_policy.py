@@ -30,7 +30,7 @@ def watch(page) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_login_page_and_the_home_page_break_no_rule_of_the_policy(live_server, page):
+def test_the_login_home_and_repository_pages_break_no_rule_of_the_policy(live_server, page):
     person = PersonFactory(username="csp-carol")
     Office.objects.create(person=person, kind=OfficeKind.SRO, party=PartyFactory(kind=PartyKind.SRP, name="Ops"))
     console = watch(page)
@@ -46,6 +46,11 @@ def test_the_login_page_and_the_home_page_break_no_rule_of_the_policy(live_serve
     page.wait_for_url(f"{live_server.url}/")
     page.wait_for_load_state("load")
     assert page.locator("h1").inner_text() == "Welcome, csp-carol"
+    assert violations(page) == []
+
+    # The public SMKI repository index, with its search form.
+    assert page.goto(f"{live_server.url}/smki/").status == 200
+    page.wait_for_load_state("load")
     assert violations(page) == []
     assert console == []
 
