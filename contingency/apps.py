@@ -9,8 +9,7 @@ class ContingencyConfig(AppConfig):
         from portal.audit_hooks import track
 
         from . import conf
-
-        conf.validate()  # contingency's settings, at start-up: ImproperlyConfigured names a bad one
         from .models import Device
 
+        conf.validate()  # contingency's settings, at start-up: ImproperlyConfigured names a bad one
         track(Device)

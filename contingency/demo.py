@@ -27,12 +27,12 @@ from portal.errors import Refusal
 from portal.files import write_atomically
 from portal.models import UserID, solr_role_code
 
+from . import conf
 from .devices.choices import DeviceType, EsmeVariant, Generation, PaymentMode, SmiStatus
 from .devices.row import COLUMNS, MeterRow, new_device
 from .models import Device
 
 MANIFEST_VERSION = 1
-DEFAULT_METERS = 200
 DEVICES_CSV = "devices.csv"
 BATCH_SIZE = 5000
 
@@ -158,8 +158,12 @@ class SeedResult:
     meters_created: int
 
 
-def seed_demo(out_dir: str | Path, meters: int = DEFAULT_METERS, *, progress: bool = False) -> SeedResult:
-    """Create the demo world (what is missing) and write ``out_dir/manifest.json`` and ``out_dir/devices.csv``."""
+def seed_demo(out_dir: str | Path, meters: int | None = None, *, progress: bool = False) -> SeedResult:
+    """Create the demo world (what is missing) and write ``out_dir/manifest.json`` and ``out_dir/devices.csv``.
+
+    ``meters`` per demo Supplier; by default SOLR_DEMO_METERS (contingency/conf.py)."""
+    if meters is None:
+        meters = conf.get("SOLR_DEMO_METERS")
     if meters < 0:
         raise DemoRefused("the number of meters cannot be negative")
     out = Path(out_dir).resolve()

@@ -7,16 +7,17 @@ class PkiConfig(AppConfig):
 
     def ready(self) -> None:
         from portal.audit_hooks import track
-
-        from . import conf
-
-        conf.validate()  # every SMKI_* setting, at start-up: ImproperlyConfigured names a bad one
         from portal.rules import register_role_check
 
-        from . import checks  # noqa: F401 - registers the SMKI system checks
+        from . import (
+            checks,  # noqa: F401 - registers the SMKI system checks
+            conf,
+        )
         from .models import IssuancePolicy
         from .signals import refuse_solr_role_with_other_certificates
         from .signers import connect as connect_signer_cache
+
+        conf.validate()  # every SMKI_* setting, at start-up: ImproperlyConfigured names a bad one
 
         # CAs, certificates, orders and CRLs are audited by the services that change them (pki.ca,
         # pki.issuance, pki.revocation, pki.crl, pki.importer; read-only in the admin). The issuance

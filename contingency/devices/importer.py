@@ -30,13 +30,12 @@ from portal.eui import InvalidEUI64, parse_eui64
 from portal.models import RoleFacts, UserID
 from portal.rules import Problem
 
+from .. import conf
 from ..models import Device
 from .choices import DeviceType, EsmeVariant, Generation, PaymentMode, SmiStatus
 from .row import COLUMNS, REQUIRED, VALUE_FIELDS, MeterRow, new_device
 from .rules import device_problems, supplier_problem
 
-DEFAULT_MAX_ERRORS = 50
-DEFAULT_BATCH_SIZE = 2000
 _LOOKUP_CHUNK = 900  # stays under SQLite's 999 host parameters per query
 
 
@@ -46,8 +45,9 @@ class ImportOptions:
 
     update: bool = False  # rows whose EUI is registered replace that meter's values (else they are errors)
     dry_run: bool = False  # check and count, write nothing
-    max_errors: int = DEFAULT_MAX_ERRORS  # how many problems to list (all are counted)
-    batch_size: int = DEFAULT_BATCH_SIZE  # rows per INSERT / UPDATE batch
+    # Defaults from contingency/conf.py (SOLR_IMPORT_MAX_ERRORS, SOLR_IMPORT_BATCH_SIZE), read when made.
+    max_errors: int = field(default_factory=lambda: conf.get("SOLR_IMPORT_MAX_ERRORS"))  # problems listed (all counted)
+    batch_size: int = field(default_factory=lambda: conf.get("SOLR_IMPORT_BATCH_SIZE"))  # rows per INSERT / UPDATE
     progress: bool = False  # tqdm progress bars on stderr
 
 
