@@ -165,3 +165,13 @@ def test_the_readme_lists_every_environment_variable():
     read_in_code |= {"LOG_LEVEL", "CELERY_TASK_ALWAYS_EAGER", "HOST", "SOLR_DCC_USER_ID"}  # named by issue 6
     missing = sorted(name for name in read_in_code if f"`{name}`" not in table)
     assert not missing, f"environment variables missing from the README's configuration table: {missing}"
+
+
+def test_the_import_options_take_their_defaults_from_the_settings_layer(monkeypatch, settings):
+    from contingency.devices.importer import ImportOptions
+
+    monkeypatch.setenv("SOLR_IMPORT_BATCH_SIZE", "123")
+    settings.SOLR_IMPORT_MAX_ERRORS = 7
+    options = ImportOptions()
+    assert (options.batch_size, options.max_errors) == (123, 7)
+    assert ImportOptions(batch_size=5).batch_size == 5  # an explicit value wins
