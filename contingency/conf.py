@@ -19,6 +19,9 @@ SETTINGS = AppSettings(
     Setting("SOLR_IMPORT_MAX_ERRORS", 50, at_least(1)),
     # Meters per demo Supplier that seed_demo creates when --meters is not given.
     Setting("SOLR_DEMO_METERS", 200, at_least(0)),
+    # The largest ADT file an officer may upload, in bytes (docs/adt-format.md): a threshold row is ~70 bytes, so
+    # 1 MiB is some 15,000 rows, far more than any Party needs, and small enough to check in well under a second.
+    Setting("SOLR_ADT_MAX_BYTES", 1024 * 1024, at_least(1)),
 )
 
 

@@ -1,0 +1,246 @@
+"""The ADT workflow (MP134B business requirement 4; docs/adt-format.md): upload, approve, reject.
+
+Each action takes the acting person and validated values, runs in one transaction, writes its audit record
+with that person as the actor, and refuses with a ``portal.errors.Refusal`` whose ``code`` is listed in
+docs/refusal-codes.md ("ADT files"):
+
+- ``upload_adt_file(person, party, file_name, data)`` — an SRO (not removed) or a verified ARO of ``party``
+  (SEC Section L, the SMKI RAPP). Every row is checked (``parse.parse_adt`` then ``check_rows`` against the
+  registry); any problem refuses the whole file with ``AdtFileRejected`` listing them all, and nothing is
+  stored.
+- ``approve_adt_file(person, adt_file)`` — another SRO of the same Party or a DCC operator; never the
+  uploader (four eyes). Compare-and-set on ``state``: of two approvers at once, one wins and the other is
+  refused with ``adt-file-not-submitted``.
+- ``reject_adt_file(person, adt_file, reason)`` — whoever may approve it.
+
+``visible_adt_files(person)`` is what a person may see (their Parties' files; everything for a DCC
+operator), for the pages and the API built on these services.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from portal import audit
+from portal.errors import Refusal
+from portal.models import Office, OfficeKind, OfficeStatus, Party, PartyKind, UserID, solr_role_code
+
+from .. import conf
+from ..models import AdtFile, AdtFileState, AdtThreshold
+from .parse import WILDCARD, AdtFileRejected, AdtRow, RowError, parse_adt
+
+# The DUIS User Roles of a Supplier's User ID (DUIS 'Eligible User Roles'): what an ADT target must hold.
+SUPPLIER_ROLES = frozenset({"IS", "ES", "GS"})
+
+
+class AdtRefused(Refusal):
+    """An ADT action was refused; nothing changed.
+
+    Codes: ``adt-upload-not-allowed``, ``adt-approve-not-allowed``, ``adt-reject-not-allowed``, ``adt-four-eyes``,
+    ``adt-file-not-submitted``.
+    """
+
+    code = "adt-refused"
+
+
+def max_file_bytes() -> int:
+    """The size limit of an uploaded ADT file: the setting ``SOLR_ADT_MAX_BYTES`` (contingency/conf.py)."""
+    return conf.get("SOLR_ADT_MAX_BYTES")
+
+
+# --- who --------------------------------------------------------------------------------------------
+
+def _live_offices(person):
+    return Office.objects.filter(person_id=person.pk).exclude(status=OfficeStatus.REMOVED)
+
+
+def _acting_offices(person):
+    """The offices through which ``person`` may act: SROs and DCC operators not removed, AROs verified only
+    (issue 8 point 5: only a verified ARO acts for its Party)."""
+    if not getattr(person, "is_active", False):
+        return Office.objects.none()
+    return _live_offices(person).filter(~Q(kind=OfficeKind.ARO) | Q(status=OfficeStatus.VERIFIED))
+
+
+def is_dcc_operator(person) -> bool:
+    return _acting_offices(person).filter(kind=OfficeKind.DCC_OPERATOR).exists()
+
+
+def may_upload(person, party: Party | int) -> bool:
+    """An SRO or a verified ARO of ``party``."""
+    return _acting_offices(person).filter(party_id=getattr(party, "pk", party),
+                                          kind__in=(OfficeKind.SRO, OfficeKind.ARO)).exists()
+
+
+def may_decide(person, adt_file: AdtFile) -> bool:
+    """An SRO of the file's Party or a DCC operator (the four-eyes rule is checked apart: ``approve``)."""
+    return _acting_offices(person).filter(
+        Q(kind=OfficeKind.SRO, party_id=adt_file.party_id) | Q(kind=OfficeKind.DCC_OPERATOR)).exists()
+
+
+def visible_adt_files(person):
+    """The ADT files ``person`` may see: every file for a DCC operator, else their Parties' files."""
+    if is_dcc_operator(person):
+        return AdtFile.objects.all()
+    parties = _acting_offices(person).filter(kind__in=(OfficeKind.SRO, OfficeKind.ARO)).values("party_id")
+    return AdtFile.objects.filter(party_id__in=parties)
+
+
+# --- the registry checks ------------------------------------------------------------------------------
+
+class _Facts:
+    __slots__ = ("pk", "party_id", "party_kind", "roles")
+
+    def __init__(self, pk: int, party_id: int, party_kind: str):
+        self.pk, self.party_id, self.party_kind, self.roles = pk, party_id, party_kind, set()
+
+
+def _facts(euis: Iterable[str]) -> dict[str, _Facts]:
+    """EUI → what the rules need about that User ID, in one query."""
+    facts: dict[str, _Facts] = {}
+    rows = UserID.objects.filter(eui__in=set(euis)).order_by().values_list(
+        "eui", "pk", "party_id", "party__kind", "roles__role")
+    for eui, pk, party_id, kind, role in rows:
+        entry = facts.setdefault(eui, _Facts(pk, party_id, kind))
+        if role:
+            entry.roles.add(role)
+    return facts
+
+
+def _row_facts(rows: list[AdtRow]) -> dict[str, _Facts]:
+    return _facts([r.user_id for r in rows] + [r.target_supplier for r in rows if r.target_supplier != WILDCARD])
+
+
+def check_rows(party: Party, rows: list[AdtRow], facts: dict[str, _Facts] | None = None) -> list[RowError]:
+    """The problems of ``rows`` against the registry (one query, whatever the number of rows)."""
+    facts = _row_facts(rows) if facts is None else facts
+    solr = solr_role_code()
+    errors: list[RowError] = []
+    for row in rows:
+        user = facts.get(row.user_id)
+        if user is None or user.party_id != party.pk:
+            # Unknown or another Party's: said the same way, so a Party learns nothing about others' User IDs.
+            errors.append(RowError(row.line, "user_id", "user-id-not-of-party",
+                                   f"{row.user_id} is not a User ID of {party}"))
+        if row.target_supplier == WILDCARD:
+            if user is not None and solr in user.roles:
+                # MP134B BR4: a SoLR Contingency User ID acts for one specific Supplier only.
+                errors.append(RowError(row.line, "target_supplier", "target-supplier-required",
+                                       "a SoLR Contingency User ID's row names one Supplier's User ID, not '*'"))
+            continue
+        if user is not None and solr not in user.roles:
+            errors.append(RowError(row.line, "target_supplier", "target-supplier-not-wildcard",
+                                   "only a SoLR Contingency User ID's row names a Supplier; other roles write '*'"))
+            continue
+        target = facts.get(row.target_supplier)
+        if target is None:
+            errors.append(RowError(row.line, "target_supplier", "target-supplier-unknown",
+                                   f"{row.target_supplier} is not a registered User ID"))
+        elif target.party_kind != PartyKind.SUPPLIER or not (target.roles & SUPPLIER_ROLES):
+            errors.append(RowError(row.line, "target_supplier", "target-not-a-supplier",
+                                   f"{row.target_supplier} is not a Supplier's User ID (IS, ES or GS)"))
+    return errors
+
+
+# --- the actions --------------------------------------------------------------------------------------
+
+def _file_state(adt_file: AdtFile) -> dict:
+    return {"state": adt_file.state, "party": adt_file.party_id, "file_name": adt_file.file_name,
+            "sha256": adt_file.sha256}
+
+
+def upload_adt_file(person, party: Party, file_name: str, data: bytes) -> AdtFile:
+    """Store a valid ADT file as ``submitted``; or refuse it (``AdtRefused``, ``AdtFileRejected``), storing nothing."""
+    if not may_upload(person, party):
+        raise AdtRefused(f"only an SRO or a verified ARO of {party} uploads its ADT files",
+                         code="adt-upload-not-allowed")
+    rows = parse_adt(data, max_bytes=max_file_bytes())
+    facts = _row_facts(rows)
+    errors = check_rows(party, rows, facts)
+    if errors:
+        raise AdtFileRejected(f"{len(errors)} problem(s) in the file", errors=errors)
+    with transaction.atomic():
+        adt_file = AdtFile.objects.create(
+            party=party, uploaded_by=person, file_name=(file_name or "adt.csv")[-255:],
+            sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+        AdtThreshold.objects.bulk_create([
+            AdtThreshold(file=adt_file, line=r.line, user_id_id=facts[r.user_id].pk, srv=r.srv,
+                         target_supplier_id=None if r.target_supplier == WILDCARD else facts[r.target_supplier].pk,
+                         warning_level=r.warning_level, quarantine_level=r.quarantine_level,
+                         window_minutes=r.window_minutes)
+            for r in rows
+        ])
+        audit.write("adt_file.upload", adt_file, actor=person.get_username(),
+                    after={**_file_state(adt_file), "rows": len(rows), "size": adt_file.size})
+    return adt_file
+
+
+def _claim(person, adt_file: AdtFile | int, new_state: str, **changes) -> AdtFile:
+    """Compare-and-set ``submitted`` → ``new_state``; refuse whoever comes second."""
+    pk = getattr(adt_file, "pk", adt_file)
+    won = AdtFile.objects.filter(pk=pk, state=AdtFileState.SUBMITTED).update(state=new_state, **changes)
+    current = AdtFile.objects.get(pk=pk)
+    if not won:
+        raise AdtRefused(f"ADT file #{pk} is {current.state}, no longer submitted", code="adt-file-not-submitted")
+    return current
+
+
+def _check_decider(person, adt_file: AdtFile, action: str) -> None:
+    if not may_decide(person, adt_file):
+        raise AdtRefused(f"only an SRO of {adt_file.party} or a DCC operator may {action} this file",
+                         code=f"adt-{action}-not-allowed")
+
+
+def approve_adt_file(person, adt_file: AdtFile | int) -> AdtFile:
+    """Make the file's rows the active thresholds for their keys; earlier rows for those keys are retired, and a
+    file left with no active row becomes ``superseded``."""
+    with transaction.atomic():
+        adt_file = AdtFile.objects.select_related("party").get(pk=getattr(adt_file, "pk", adt_file))
+        _check_decider(person, adt_file, "approve")
+        if adt_file.uploaded_by_id == person.pk:
+            raise AdtRefused("the uploader cannot approve their own ADT file (four eyes)", code="adt-four-eyes")
+        # One approval per Party at a time (the Party row is locked on PostgreSQL; SQLite's IMMEDIATE
+        # transactions serialise writers anyway): two files with a common key never both go active.
+        list(Party.objects.select_for_update().filter(pk=adt_file.party_id).values_list("pk", flat=True))
+        now = timezone.now()
+        adt_file = _claim(person, adt_file, AdtFileState.ACTIVE, approved_by=person, approved_at=now)
+
+        rows = list(adt_file.rows.all())
+        keys = {(r.user_id_id, r.srv, r.target_supplier_id) for r in rows}
+        candidates = AdtThreshold.objects.active().filter(
+            user_id_id__in={k[0] for k in keys}, srv__in={k[1] for k in keys}).exclude(file_id=adt_file.pk)
+        retired = [r for r in candidates if (r.user_id_id, r.srv, r.target_supplier_id) in keys]
+        AdtThreshold.objects.filter(pk__in=[r.pk for r in retired]).update(active=False)
+        adt_file.rows.update(active=True)
+        audit.write("adt_file.approve", adt_file, actor=person.get_username(),
+                    before={"state": AdtFileState.SUBMITTED},
+                    after={**_file_state(adt_file), "approved_by": person.get_username(), "rows": len(rows),
+                           "retired_rows": sorted(r.pk for r in retired)})
+
+        for earlier in AdtFile.objects.filter(pk__in={r.file_id for r in retired}, state=AdtFileState.ACTIVE):
+            if not earlier.rows.active().exists():
+                AdtFile.objects.filter(pk=earlier.pk, state=AdtFileState.ACTIVE).update(
+                    state=AdtFileState.SUPERSEDED, superseded_at=now)
+                earlier.refresh_from_db()
+                audit.write("adt_file.supersede", earlier, actor=person.get_username(),
+                            before={"state": AdtFileState.ACTIVE},
+                            after={**_file_state(earlier), "superseded_by": adt_file.pk})
+    return adt_file
+
+
+def reject_adt_file(person, adt_file: AdtFile | int, reason: str = "") -> AdtFile:
+    """Refuse a submitted file: it never becomes active (it stays in the history)."""
+    with transaction.atomic():
+        adt_file = AdtFile.objects.select_related("party").get(pk=getattr(adt_file, "pk", adt_file))
+        _check_decider(person, adt_file, "reject")
+        adt_file = _claim(person, adt_file, AdtFileState.REJECTED, rejected_by=person,
+                          rejected_at=timezone.now(), reject_reason=reason[:500])
+        audit.write("adt_file.reject", adt_file, actor=person.get_username(),
+                    before={"state": AdtFileState.SUBMITTED},
+                    after={**_file_state(adt_file), "rejected_by": person.get_username(), "reason": reason[:500]})
+    return adt_file
