@@ -12,6 +12,7 @@ keep the names stable, add rather than rename.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from portal.files import write_atomically
 from portal.models import UserID, solr_role_code
 
 from . import conf
+from .adt import demo as adt_demo
 from .devices.choices import DeviceType, EsmeVariant, Generation, PaymentMode, SmiStatus
 from .devices.row import COLUMNS, MeterRow, new_device
 from .models import Device
@@ -145,9 +147,11 @@ def write_devices_csv(path: Path, meters: int) -> int:
 # ``(out_dir: Path) -> JSON value``; seed_demo calls them in this order, after the registry and the
 # meters exist, inside the same transaction, and stores each result under its key. Each must be
 # idempotent itself (a second run returns the same value and creates nothing).
-def _extensions() -> list[tuple[str, object]]:
+def _extensions(meters: int) -> list[tuple[str, object]]:
     return [
         ("certificates", pki_demo.seed_certificates),  # docs/pki.md, "Demo certificates"
+        # After the registry and the meters: the levels follow the meter count (docs/manifest.md, "adt").
+        ("adt", functools.partial(adt_demo.seed_adt, meters=meters)),
     ]
 
 
@@ -177,7 +181,7 @@ def seed_demo(out_dir: str | Path, meters: int | None = None, *, progress: bool 
         with bar:
             for supplier in registry.SUPPLIERS:
                 created += _seed_meters(supplier, meters, bar)
-        for key, build in _extensions():
+        for key, build in _extensions(meters):
             extra[key] = build(out)
 
     csv_path = out / DEVICES_CSV
