@@ -189,3 +189,26 @@ def test_fuzz_arbitrary_bytes_only_ever_give_rows_or_its_own_refusal(data):
        _rows, st.sampled_from(["\n", "\r\n", "\r"]))
 def test_fuzz_csv_shaped_input_only_ever_gives_rows_or_its_own_refusal(header, rows, sep):
     _check(_render(header, rows, sep))
+
+
+# --- the codes are documented ------------------------------------------------------------------
+
+def test_every_adt_code_is_documented_in_refusal_codes():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    raised = {"eui64-invalid", "adt-approve-not-allowed", "adt-reject-not-allowed"}  # eui's, and f"adt-{action}-…"
+    for path in (root / "contingency" / "adt").glob("*.py"):
+        text = path.read_text()
+        raised |= set(re.findall(r'RowError\([^,()]+,\s*[^,()]+,\s*"([a-z0-9-]+)"', text))
+        raised |= set(re.findall(r'_file_refusal\(\s*"([a-z0-9-]+)"', text))
+        raised |= set(re.findall(r'\bcode(?: =|=)\s*"([a-z0-9-]+)"', text))
+    assert {"adt-four-eyes", "adt-file-not-submitted", "row-duplicate", "adt-file-too-large",
+            "target-supplier-required", "user-id-not-of-party"} <= raised
+    text = (root / "docs" / "refusal-codes.md").read_text()
+    section = text.split("## ADT files (`contingency.adt`)", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`([a-z0-9]+(?:-[a-z0-9]+)+)`", section))
+    assert not raised - documented, f"undocumented ADT codes: {sorted(raised - documented)}"
+    format_doc = (root / "docs" / "adt-format.md").read_text()
+    assert not {c for c in raised - {"adt-refused"} if f"`{c}`" not in format_doc}  # adt-refused: class default
