@@ -1,16 +1,19 @@
 """Approve is compare-and-set: two approvers at once, one wins, the other gets a clear refusal.
 
 Real concurrent transactions (threads, each with its own database connection, on the test database file or
-PostgreSQL), started together at a barrier.
+PostgreSQL), started together at a barrier and held open long enough to overlap.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
 
+from contingency.adt import services
 from contingency.adt.services import AdtRefused, approve_adt_file, reject_adt_file, upload_adt_file
 from contingency.models import AdtFile, AdtFileState, AdtThreshold
 from portal.models import AuditRecord
@@ -25,6 +28,20 @@ def fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def slow_audit(monkeypatch):
+    """Each action's audit record is written inside its transaction, after its changes: sleeping there holds the
+    transaction open, so the two actions of a race overlap however fast the machine is."""
+    real = services.audit.write
+
+    def write(*args, **kwargs):
+        record = real(*args, **kwargs)
+        time.sleep(0.2)
+        return record
+
+    monkeypatch.setattr(services, "audit", SimpleNamespace(write=write))
+
+
 def race(*actions):
     """Run the actions in threads started together; returns each one's result or exception."""
     barrier = threading.Barrier(len(actions))
@@ -32,6 +49,7 @@ def race(*actions):
 
     def run(i, action):
         try:
+            connection.ensure_connection()  # connect first, so the actions themselves overlap
             barrier.wait(timeout=30)
             results[i] = action()
         except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got

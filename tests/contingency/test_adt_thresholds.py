@@ -52,7 +52,7 @@ def test_a_submitted_or_rejected_file_is_not_active_and_an_approved_one_replaces
     assert active_threshold(cast.solr, "1.6", cast.supplier_is).warning_level == 50
 
 
-def test_a_named_supplier_wins_over_the_wildcard(cast):
+def test_a_wildcard_row_covers_any_supplier(cast):
     """For roles other than SoLR Contingency: a '*' row covers any Supplier."""
     upload = upload_adt_file(cast.supplier_sro, cast.supplier, "s.csv", csv_bytes(f"{SUPPLIER_IS},1.6,*,5,10,60"))
     approve_adt_file(cast.operator, upload)
@@ -81,3 +81,24 @@ def test_the_database_keeps_one_active_row_per_key(cast):
     with pytest.raises(IntegrityError), transaction.atomic():
         second.rows.update(active=True)
     assert list(AdtThreshold.objects.active().values_list("file_id", flat=True)) == [first.pk]
+
+
+def test_a_row_naming_the_supplier_wins_over_a_wildcard_row(cast):
+    """Both can exist only if a User ID's roles changed between two approvals; the specific row decides then."""
+    adt_file = upload_adt_file(cast.aro, cast.srp, "a.csv", csv_bytes(solr_row(SUPPLIER_IS, 10, 20)))
+    # line 1: first in the rows' default order, so only the lookup's own ordering lets the named row win
+    AdtThreshold.objects.create(file=adt_file, line=1, user_id=cast.solr, srv="1.6", target_supplier=None,
+                                warning_level=1, quarantine_level=1, window_minutes=1, active=True)
+    assert active_threshold(cast.solr, "1.6", cast.supplier_is).warning_level == 1  # not approved yet: '*' only
+    approve_adt_file(cast.sro, adt_file)
+    assert active_threshold(cast.solr, "1.6", cast.supplier_is).warning_level == 10
+    assert active_threshold(cast.solr, "1.6", cast.supplier_gs).warning_level == 1
+
+
+def test_the_database_keeps_one_active_wildcard_row_per_user_id_and_srv(cast):
+    adt_file = upload_adt_file(cast.supplier_sro, cast.supplier, "s.csv", csv_bytes(f"{SUPPLIER_IS},1.6,*,5,10,60"))
+    approve_adt_file(cast.operator, adt_file)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AdtThreshold.objects.create(file=adt_file, line=9, user_id=cast.supplier_is, srv="1.6", target_supplier=None,
+                                    warning_level=1, quarantine_level=1, window_minutes=1, active=True)
+    assert AdtThreshold.objects.active().count() == 1
