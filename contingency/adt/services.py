@@ -36,6 +36,7 @@ from .parse import WILDCARD, AdtFileRejected, AdtRow, RowError, parse_adt
 
 # The DUIS User Roles of a Supplier's User ID (DUIS 'Eligible User Roles'): what an ADT target must hold.
 SUPPLIER_ROLES = frozenset({"IS", "ES", "GS"})
+_EUI_CHUNK = 2000
 
 
 class AdtRefused(Refusal):
@@ -101,14 +102,17 @@ class _Facts:
 
 
 def _facts(euis: Iterable[str]) -> dict[str, _Facts]:
-    """EUI → what the rules need about that User ID, in one query."""
+    """EUI → what the rules need about that User ID, in one query per 2,000 EUIs."""
     facts: dict[str, _Facts] = {}
-    rows = UserID.objects.filter(eui__in=set(euis)).order_by().values_list(
-        "eui", "pk", "party_id", "party__kind", "roles__role")
-    for eui, pk, party_id, kind, role in rows:
-        entry = facts.setdefault(eui, _Facts(pk, party_id, kind))
-        if role:
-            entry.roles.add(role)
+    wanted = sorted(set(euis))
+    # In chunks: a large file may name thousands of EUIs, more than a database takes as query parameters.
+    for start in range(0, len(wanted), _EUI_CHUNK):
+        rows = UserID.objects.filter(eui__in=wanted[start:start + _EUI_CHUNK]).order_by().values_list(
+            "eui", "pk", "party_id", "party__kind", "roles__role")
+        for eui, pk, party_id, kind, role in rows:
+            entry = facts.setdefault(eui, _Facts(pk, party_id, kind))
+            if role:
+                entry.roles.add(role)
     return facts
 
 
@@ -117,7 +121,7 @@ def _row_facts(rows: list[AdtRow]) -> dict[str, _Facts]:
 
 
 def check_rows(party: Party, rows: list[AdtRow], facts: dict[str, _Facts] | None = None) -> list[RowError]:
-    """The problems of ``rows`` against the registry (one query, whatever the number of rows)."""
+    """The problems of ``rows`` against the registry (one query per 2,000 distinct EUIs)."""
     facts = _row_facts(rows) if facts is None else facts
     solr = solr_role_code()
     errors: list[RowError] = []
@@ -154,19 +158,26 @@ def _file_state(adt_file: AdtFile) -> dict:
             "sha256": adt_file.sha256}
 
 
+def _base_name(file_name: str) -> str:
+    """The file's own name, without any folder a browser sent with it; at most 255 characters."""
+    name = (file_name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return (name or "adt.csv")[-255:]
+
+
 def upload_adt_file(person, party: Party, file_name: str, data: bytes) -> AdtFile:
     """Store a valid ADT file as ``submitted``; or refuse it (``AdtRefused``, ``AdtFileRejected``), storing nothing."""
     if not may_upload(person, party):
         raise AdtRefused(f"only an SRO or a verified ARO of {party} uploads its ADT files",
                          code="adt-upload-not-allowed")
     rows = parse_adt(data, max_bytes=max_file_bytes())
-    facts = _row_facts(rows)
-    errors = check_rows(party, rows, facts)
-    if errors:
-        raise AdtFileRejected(f"{len(errors)} problem(s) in the file", errors=errors)
     with transaction.atomic():
+        # The registry checks and the writes in one transaction: a User ID cannot change in between.
+        facts = _row_facts(rows)
+        errors = check_rows(party, rows, facts)
+        if errors:
+            raise AdtFileRejected(f"{len(errors)} problem(s) in the file", errors=errors)
         adt_file = AdtFile.objects.create(
-            party=party, uploaded_by=person, file_name=(file_name or "adt.csv")[-255:],
+            party=party, uploaded_by=person, file_name=_base_name(file_name),
             sha256=hashlib.sha256(data).hexdigest(), size=len(data))
         AdtThreshold.objects.bulk_create([
             AdtThreshold(file=adt_file, line=r.line, user_id_id=facts[r.user_id].pk, srv=r.srv,

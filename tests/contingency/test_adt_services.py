@@ -260,3 +260,18 @@ def test_officers_see_their_partys_files_and_dcc_operators_see_all(cast):
     assert set(services.visible_adt_files(cast.outsider_sro)) == set()
     assert set(services.visible_adt_files(cast.nominated_aro)) == set()
     assert set(services.visible_adt_files(cast.operator)) == {mine, theirs}
+
+
+def test_a_large_file_is_checked_whole_every_error_reported(cast):
+    """More distinct EUIs than one query takes (checked in chunks): every line still gets its error."""
+    rows = [solr_row(user_id=f"90-B3-D5-1F-60-00-{i >> 8:02X}-{i & 0xFF:02X}") for i in range(2500)]
+    with pytest.raises(AdtFileRejected) as info:
+        upload(cast, None, solr_row(), *rows)
+    assert refusal_codes(info.value) == {(line, "user_id", "user-id-not-of-party") for line in range(3, 2503)}
+    assert not AdtFile.objects.exists()
+
+
+def test_the_stored_name_is_the_files_own_name(cast):
+    assert upload(cast, None, name="C:\\Users\\ops\\thresholds.csv").file_name == "thresholds.csv"
+    assert upload(cast, None, solr_row(SUPPLIER_GS), name="../x/y.csv").file_name == "y.csv"
+    assert upload(cast, None, solr_row(OTHER_SUPPLIER_IS), name="").file_name == "adt.csv"
