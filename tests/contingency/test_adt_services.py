@@ -275,3 +275,15 @@ def test_the_stored_name_is_the_files_own_name(cast):
     assert upload(cast, None, name="C:\\Users\\ops\\thresholds.csv").file_name == "thresholds.csv"
     assert upload(cast, None, solr_row(SUPPLIER_GS), name="../x/y.csv").file_name == "y.csv"
     assert upload(cast, None, solr_row(OTHER_SUPPLIER_IS), name="").file_name == "adt.csv"
+
+
+def test_the_size_limit_comes_from_the_environment_and_is_checked_at_start_up(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from contingency import conf
+
+    monkeypatch.setenv("SOLR_ADT_MAX_BYTES", "2048")
+    assert services.max_file_bytes() == 2048
+    monkeypatch.setenv("SOLR_ADT_MAX_BYTES", "0")
+    with pytest.raises(ImproperlyConfigured, match="SOLR_ADT_MAX_BYTES"):
+        conf.validate()
