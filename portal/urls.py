@@ -12,6 +12,10 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # The people's API: each app mounts its own endpoints (imports stay one way: named by string).
+    path("api/v1/", include("portal.api.urls")),
+    path("api/v1/", include("pki.api.urls")),
+    path("api/v1/", include("contingency.api.urls")),
     path("", include("pki.urls")),
     path("", include("contingency.urls")),
 ]

@@ -1,0 +1,1 @@
+"""contingency's endpoints of the people's API (ADT files; later instructions, events, devices)."""

@@ -1,0 +1,1 @@
+"""pki's endpoints of the people's API (certificate orders, certificates)."""
