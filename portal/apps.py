@@ -9,8 +9,8 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        # audit_hooks connects the audit signal handlers; checks registers the deployment checks.
-        from . import audit_hooks, checks, datadir  # noqa: F401
+        # audit_hooks connects the audit signal handlers; checks and audit_checks register the deployment checks.
+        from . import audit_checks, audit_hooks, checks, datadir  # noqa: F401
         from .eui import InvalidEUI64, parse_eui64
 
         # Settings that need more than their type to be right are checked here, at start-up of every process.

@@ -329,8 +329,14 @@ class AuditRecord(models.Model):
     subject_repr = models.CharField(max_length=255, blank=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
-    context = models.CharField(max_length=100, blank=True, help_text="HTTP request or task id.")
-    entry_hash = models.CharField(max_length=64, help_text="SHA-256 of this record's content.")
+    # "req:<server id>" for HTTP requests, optionally followed by " client-request-id=<the client's claim>"
+    # (sanitised, capped); a command or task name otherwise. See portal.audit.AuditActorMiddleware.
+    context = models.CharField(max_length=200, blank=True, help_text="HTTP request id (server's, then the "
+                               "client's claim) or the command / task.")
+    # Keyed: without the audit key nobody can make a record that the sealer accepts or edit one unnoticed.
+    # Indexed so that the sealer can refuse a copy of an existing record cheaply.
+    entry_hash = models.CharField(max_length=64, db_index=True,
+                                  help_text="HMAC-SHA256 (audit key) of this record's content.")
     # Filled in by portal.audit.seal(): position in the chain and the chained hash.
     seq = models.BigIntegerField(null=True, blank=True, unique=True)
     chain_hash = models.CharField(max_length=64, blank=True)
@@ -351,8 +357,10 @@ class AuditRecord(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The last sealed position of the audit chain: lets audit_verify notice a deleted tail.
+    """The last sealed position of the audit chain, as the database sees it.
 
+    Not trusted on its own (whoever writes the database can roll it back): the sealer and audit_verify
+    compare it with the keyed anchor kept outside the database (portal.audit, docs/audit.md).
     Only the sealer touches this row, never a request, so it is not a hot row.
     """
 

@@ -222,6 +222,9 @@ SOLR_CONTINGENCY_ROLE_CODE = env("SOLR_CONTINGENCY_ROLE_CODE", "SC", not_empty)
 # The DCC's own User ID (DUIS: the target of non-device requests, the originator of responses); checked as an
 # EUI-64 at start-up (PortalConfig.ready).
 DCC_USER_ID = env("SOLR_DCC_USER_ID", "90-B3-D5-1F-30-00-00-02", not_empty)
+# The audit chain's keyed anchor, outside the database (portal/audit.py, docs/audit.md); empty means
+# DATA_DIR/audit_anchor.json.
+SOLR_AUDIT_ANCHOR_FILE = env("SOLR_AUDIT_ANCHOR_FILE", "")
 # SMKI_* and PKI_* settings: pki/conf.py (defaults, types, environment); contingency's: contingency/conf.py.
 
 # --- logging --------------------------------------------------------------------------------

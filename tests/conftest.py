@@ -71,3 +71,19 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def _audit_anchor_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("audit-anchors")
+
+
+@pytest.fixture(autouse=True)
+def _audit_anchor_per_test(request, _audit_anchor_dir, monkeypatch):
+    """Each test gets its own audit anchor file (portal/audit.py), as each gets its own database state:
+    an anchor left by one test's chain would make the next test's fresh chain look truncated."""
+    from django.conf import settings
+
+    path = str(_audit_anchor_dir / f"{abs(hash(request.node.nodeid))}-{id(request)}.json")
+    monkeypatch.setenv("SOLR_AUDIT_ANCHOR_FILE", path)  # for processes the test starts
+    monkeypatch.setattr(settings, "SOLR_AUDIT_ANCHOR_FILE", path, raising=False)
