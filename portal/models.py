@@ -334,9 +334,7 @@ class AuditRecord(models.Model):
     context = models.CharField(max_length=200, blank=True, help_text="HTTP request id (server's, then the "
                                "client's claim) or the command / task.")
     # Keyed: without the audit key nobody can make a record that the sealer accepts or edit one unnoticed.
-    # Indexed so that the sealer can refuse a copy of an existing record cheaply.
-    entry_hash = models.CharField(max_length=64, db_index=True,
-                                  help_text="HMAC-SHA256 (audit key) of this record's content.")
+    entry_hash = models.CharField(max_length=64, help_text="HMAC-SHA256 (audit key) of this record's content.")
     # Filled in by portal.audit.seal(): position in the chain and the chained hash.
     seq = models.BigIntegerField(null=True, blank=True, unique=True)
     chain_hash = models.CharField(max_length=64, blank=True)

@@ -96,8 +96,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="auditrecord",
             name="entry_hash",
-            field=models.CharField(db_index=True, help_text="HMAC-SHA256 (audit key) of this record's content.",
-                                   max_length=64),
+            field=models.CharField(help_text="HMAC-SHA256 (audit key) of this record's content.", max_length=64),
         ),
         migrations.RunPython(rehash_with_key, migrations.RunPython.noop),
     ]
