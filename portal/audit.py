@@ -328,6 +328,18 @@ def advance_anchor(key: bytes, anchor: Anchor) -> bool:
         return True
 
 
+def _anchor_genesis(key: bytes) -> Anchor:
+    """The anchor of an empty chain (seq 0), written unless an anchor already exists."""
+    path = anchor_path()
+    with _anchor_lock(path):
+        current = read_anchor(key, path)
+        if current is not None:
+            return current
+        genesis = Anchor(0, 0, GENESIS, timezone.now().isoformat())
+        _write_anchor_file(path, genesis, key)
+        return genesis
+
+
 # --- sealing ---------------------------------------------------------------------------------
 
 def _check_head(key: bytes, head: AuditChainHead, anchor: Anchor | None) -> None:
@@ -403,7 +415,11 @@ def seal(batch: int = 2000) -> int:
             pending = list(AuditRecord.objects.filter(seq__isnull=True, id__gt=cursor).order_by("id")[:batch])
             if not pending:
                 break
-            boundary = max(head.last_record_id, anchor.record_id if anchor else 0)
+            if anchor is None:
+                # A fresh chain: anchor its genesis before the first record is sealed, so that a sealer in
+                # another process never sees sealed records without an anchor (it would refuse them).
+                anchor = _anchor_genesis(key)
+            boundary = max(head.last_record_id, anchor.record_id)
             if pending[0].pk <= boundary:
                 # An unsealed record older than the sealed head: legitimate only as a transaction that
                 # committed late (PostgreSQL hands out ids before commit). Then every record ever sealed is
@@ -577,7 +593,8 @@ def verify() -> VerifyResult:
                 gone = ("every sealed record is gone" if max(top, checked) == 0
                         else f"the chain ends at seq {max(top, checked)}: the newest {missing} were deleted")
                 problems.append(Problem("truncated", f"{claimant} says {claimed_seq} records were sealed but {gone}"))
-    if anchor is None and not anchor_invalid and AuditRecord.objects.filter(seq__isnull=False).exists():
+    if (anchor is None and not anchor_invalid and AuditRecord.objects.filter(seq__isnull=False).exists()
+            and read_anchor(key) is None):  # read again: a first seal may have made it since
         problems.append(Problem("anchor-missing", f"records are sealed but there is no anchor at {anchor_path()} "
                                                   f"(docs/audit.md: audit_verify --reanchor)"))
     unsealed = 0

@@ -27,13 +27,24 @@ def anchor_on_disk() -> dict:
     return json.loads(audit.anchor_path().read_text())
 
 
-def test_a_fresh_database_gets_its_anchor_with_the_first_seal_in_the_data_dir_0600(settings, tmp_path):
+def test_a_fresh_database_gets_its_anchor_with_the_first_seal_in_the_data_dir_0600(settings, tmp_path,
+                                                                                   monkeypatch):
     settings.DATA_DIR = tmp_path  # default location: the data directory
     settings.SOLR_AUDIT_ANCHOR_FILE = ""
     path = tmp_path / "audit_anchor.json"
     assert audit.anchor_path() == path and not path.exists()
     assert audit.seal() == 0 and not path.exists()  # nothing sealed yet, nothing to anchor
-    make_chain(3)
+    audit.write("test.first", subject_type="test", subject_id="first")
+    store_links, seen = audit._store_links, []
+
+    def look_then_store(records):  # the empty chain is anchored before its first record is sealed
+        seen.append(json.loads(path.read_text())["seq"])
+        store_links(records)
+
+    monkeypatch.setattr(audit, "_store_links", look_then_store)
+    assert audit.seal() == 1
+    assert seen == [0]
+    make_chain(2)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     data = anchor_on_disk()
     head = AuditChainHead.objects.get(id=1)
@@ -129,13 +140,18 @@ def test_a_record_committed_late_is_sealed_after_newer_ones():
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_sealers_in_several_processes_keep_chain_and_anchor_consistent():
-    """Beat and audit_verify seal at the same time in different processes: no refusal, no regression."""
+    """Beat and audit_verify seal (and verify) at the same time in different processes, from a fresh chain:
+    no refusal, no false alarm, and chain, head and anchor agree at the end."""
     env = dict(os.environ, DATABASE_URL=database_url_for_subprocess())
-    script = ("import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'portal.settings'); django.setup()\n"
+    script = ("import django, os, sys; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'portal.settings')\n"
+              "django.setup()\n"
               "from portal import audit\n"
               "for i in range(15):\n"
               "    audit.write('test.concurrent', subject_type='test', subject_id=f'{os.getpid()}-{i}')\n"
-              "    audit.seal()\n")
+              "    audit.seal()\n"
+              "    result = audit.verify()\n"
+              "    if not result.ok:\n"
+              "        sys.exit(f'verify while others seal: {result}')\n")
     procs = [subprocess.Popen([sys.executable, "-c", script], cwd=PROJECT_DIR, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(3)]
     for i in range(15):
