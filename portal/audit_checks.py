@@ -25,9 +25,9 @@ def audit_key_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
                              hint="Fix the path; the audit log will not make a new key there.", id="portal.E100")]
     if path.resolve().is_relative_to(data_dir):
         return [checks.Warning(
-            f"the audit key comes from {path}, inside DATA_DIR ({data_dir}) beside the SQLite database and the "
-            f"audit anchor: whoever copies or writes DATA_DIR gets the key too and can rewrite the audit history "
-            f"and forge its anchor",
+            f"the audit key comes from {path}, inside DATA_DIR ({data_dir}) beside the audit anchor (and the "
+            f"SQLite database, when used): whoever copies or writes DATA_DIR gets the key too and can rewrite the "
+            f"audit history and forge its anchor",
             hint="Set SOLR_AUDIT_KEY_FILE to a file outside DATA_DIR (e.g. a mounted secret) or SOLR_AUDIT_KEY, "
                  "and never back the key up together with the database (docs/audit.md).",
             id="portal.W100",
