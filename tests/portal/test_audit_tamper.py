@@ -133,3 +133,16 @@ def test_the_head_rolled_back_over_remaining_records_is_reported():
     roll_head_back_to(records[2])
     assert audit.verify().codes == ["head-mismatch"]
     assert seal_refusal_code() == "truncated"  # the head is behind the anchor
+
+
+def test_the_beat_task_seals_nothing_on_a_truncated_chain_and_logs_the_code(caplog):
+    from portal.tasks import seal_audit_log
+
+    records = make_chain(4)
+    raw("DELETE FROM portal_auditrecord WHERE id > %s", [records[1].pk])
+    roll_head_back_to(records[1])
+    audit.write("test.after", subject_type="test", subject_id="after")
+    with caplog.at_level("ERROR", logger="portal.tasks"):
+        assert seal_audit_log() == 0
+    assert any("[truncated]" in r.getMessage() for r in caplog.records if r.name == "portal.tasks")
+    assert AuditRecord.objects.filter(seq__isnull=True).count() == 1
