@@ -210,3 +210,18 @@ def test_migration_0003_leaves_a_broken_pre_migration_chain_alone():
     assert record.entry_hash == old_hash  # not laundered into a valid keyed hash
     assert not audit.anchor_path().exists()
     assert audit.verify().code == "edited"
+
+
+def test_reanchoring_after_a_restore_keeps_the_old_anchor_as_evidence():
+    records = make_chain(6)
+    # A database restored from a backup taken after record 3: the newest records are gone.
+    raw("DELETE FROM portal_auditrecord WHERE id > %s", [records[2].pk])
+    raw("UPDATE portal_auditchainhead SET last_seq = 3, last_hash = %s, last_record_id = %s WHERE id = 1",
+        [records[2].chain_hash, records[2].pk])
+    assert audit.verify().codes == ["truncated"]
+    call_command("audit_verify", "--reanchor", "--reason", "restored the 02:00 backup")
+    record = AuditRecord.objects.get(action="audit.reanchor")
+    assert record.before["anchor"]["seq"] == 6 and record.after["anchor"]["seq"] == 3
+    assert any("[truncated]" in problem for problem in record.before["problems"])
+    assert record.seq == 4
+    assert audit.verify().ok
