@@ -37,7 +37,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -51,6 +50,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from .errors import Refusal
+from .files import write_atomically
 from .models import AuditChainHead, AuditRecord
 from .secret_files import read_secret
 
@@ -288,21 +288,10 @@ def _anchor_lock(path: Path) -> Iterator[None]:
 
 
 def _write_anchor_file(path: Path, anchor: Anchor, key: bytes) -> None:
-    """Atomically: a 0600 temporary file in the same folder, fsync, rename over the anchor, fsync the folder.
-    A reader sees the old anchor or the new one, never half of one, even after a crash."""
+    """Atomically and 0600 (portal.files: temporary file, fsync, rename), then fsync the folder so that the
+    rename itself survives a crash. A reader sees the old anchor or the new one, never half of one."""
     data = json.dumps({"format": ANCHOR_FORMAT, **asdict(anchor), "mac": anchor.mac(key)}, sort_keys=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(data + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    os.chmod(path, 0o600)
+    write_atomically(path, data + "\n", mode=0o600)
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
