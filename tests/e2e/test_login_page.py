@@ -20,9 +20,12 @@ def test_an_officer_signs_in_and_sees_their_office(live_server, page):
     page.fill("#id_password", "wrong-password")
     page.click("button[type=submit]")
     assert page.locator("[role=alert]").inner_text().startswith("Your username and password didn't match")
+    # The username is kept and the cursor waits in the password field; the password is not kept.
+    assert page.input_value("#id_username") == "aro-anna"
+    assert page.input_value("#id_password") == ""
+    assert page.evaluate("document.activeElement.id") == "id_password"
 
-    page.fill("#id_username", "aro-anna")
-    page.fill("#id_password", "correct-horse-battery")
+    page.keyboard.type("correct-horse-battery")
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
     assert page.locator("h1").inner_text() == "Welcome, aro-anna"
