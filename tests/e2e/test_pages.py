@@ -12,15 +12,6 @@ from tests.helpers.cast import PASSWORD
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def csp_violations(page):
-    """Messages the browser logs when a page breaks its Content-Security-Policy (inline script or style...)."""
-    found: list[str] = []
-    page.on("console", lambda msg: found.append(msg.text) if "Content Security Policy" in msg.text else None)
-    page.on("pageerror", lambda exc: found.append(f"page error: {exc}"))
-    return found
-
-
 def sign_in(page, live_server, username: str) -> None:
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", username)
