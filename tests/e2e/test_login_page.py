@@ -1,6 +1,7 @@
 """The sign-in page in a real browser."""
 
 import pytest
+from playwright.sync_api import expect
 
 from portal.models import Office, OfficeKind, PartyKind
 from tests.portal.factories import PartyFactory, PersonFactory
@@ -23,7 +24,7 @@ def test_an_officer_signs_in_and_sees_their_office(live_server, page):
     # The username is kept and the cursor waits in the password field; the password is not kept.
     assert page.input_value("#id_username") == "aro-anna"
     assert page.input_value("#id_password") == ""
-    assert page.evaluate("document.activeElement.id") == "id_password"
+    expect(page.locator("#id_password")).to_be_focused()  # autofocus happens at a later frame: expect retries
 
     page.keyboard.type("correct-horse-battery")
     page.click("button[type=submit]")
