@@ -33,6 +33,7 @@ def test_404_page_has_the_layout_and_a_way_home(live_server, page, cast, csp_vio
     sign_in(page, live_server, cast.srp_sro.username)
     response = page.goto(f"{live_server.url}/no-such-page/")
     assert response.status == 404
+    assert "script-src 'self'" in response.headers["content-security-policy"]  # the policy covers error pages
     check_error_page(page, "404")
     assert page.locator("header.top .who").inner_text() == cast.srp_sro.username
     page.screenshot(path=tmp_path / "404.png", full_page=True)
@@ -46,6 +47,7 @@ def test_403_page_has_the_layout_and_a_way_home(live_server, page, cast, csp_vio
     sign_in(page, live_server, cast.dcc_operator1.username)
     response = page.goto(f"{live_server.url}/admin/pki/certificate/add/")  # certificates come from issuance only
     assert response.status == 403
+    assert "script-src 'self'" in response.headers["content-security-policy"]
     check_error_page(page, "403")
     page.screenshot(path=tmp_path / "403.png", full_page=True)
     page.click("main a.button")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import Group
 from django.test import Client
 
+from portal import permissions
 from portal.models import Office, OfficeKind, OfficeStatus, Party, PartyKind
 from tests.portal.factories import PartyFactory, PersonFactory
 
@@ -21,9 +22,7 @@ PASSWORD = "correct-horse-battery"  # PersonFactory's; every member can also sig
 
 def service_desk_group() -> Group:
     """The product's own "DCC service desk" group with the permissions it really gets."""
-    from portal.demo import _service_desk_group
-
-    return _service_desk_group()
+    return permissions.service_desk_group()
 
 
 @dataclass
