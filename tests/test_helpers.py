@@ -78,3 +78,12 @@ def test_a_wait_fails_at_its_deadline_naming_the_last_error():
 def test_a_wait_stops_at_once_when_told_waiting_cannot_help():
     with pytest.raises(WaitTimeout, match="exited"):
         wait_until(lambda: False, timeout=30, what="a process", abort=lambda: "it exited with 1")
+
+
+def test_the_password_hasher_is_set_in_one_place_only():
+    from tests.helpers.processes import PROJECT_DIR
+
+    tests_dir = PROJECT_DIR / "tests"
+    copies = [str(p.relative_to(tests_dir)) for p in sorted(tests_dir.rglob("*.py"))
+              if p.name != "test_helpers.py" and "PASSWORD_HASHERS" in p.read_text()]
+    assert copies == ["conftest.py"], "tests/conftest.py sets the fast hasher for every test: no copies"
