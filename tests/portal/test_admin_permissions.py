@@ -15,12 +15,13 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from contingency.adt.services import approve_adt_file, upload_adt_file
 from contingency.models import Device
 from pki.crl import issue_crl
 from pki.issuance import issue_certificate
 from pki.models import IssuancePolicy
 from portal import audit
-from portal.models import AuditRecord, Office, Party, SRPArrangement
+from portal.models import AuditRecord, Office, Party, SRPArrangement, solr_role_code
 from tests.helpers.pki import csr_for
 from tests.portal.factories import UserIDFactory
 
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.django_db
 VIEW, ADD, CHANGE = "view", "add", "change"
 # What a DCC operator may do with each registered model. The group holds view, add and change on every
 # model of portal, pki and contingency (no delete); the admin classes make the append-only records
-# (audit log, certificates, CAs, orders, CRLs) read-only for everyone. A model registered without a
+# (audit log, certificates, CAs, orders, CRLs) and the ADT files read-only for everyone. A model registered without a
 # row here fails test_every_registered_model_has_a_row: decide its rights when you register it.
 RIGHTS: dict[str, set[str]] = {
     "auth.user": set(),
@@ -46,6 +47,8 @@ RIGHTS: dict[str, set[str]] = {
     "pki.certificateorder": {VIEW},
     "pki.revocationlist": {VIEW},
     "contingency.device": {VIEW, ADD, CHANGE},
+    "contingency.adtfile": {VIEW},  # ADT files change only through contingency.adt.services (four eyes)
+    "contingency.adtthreshold": {VIEW},
 }
 NON_STAFF = ("authority_officer", "srp_sro", "srp_aro", "outsider")
 
@@ -79,6 +82,10 @@ def world(cast, smki):
                           registered_supplier=supplier_uid, mpxn="1234567890123")
     issue_certificate(supplier_uid, "xml-signing", csr_for())
     issue_crl(smki)
+    solr_uid = UserIDFactory(party=cast.srp, roles=[solr_role_code()])
+    adt = f"user_id,srv,target_supplier,warning_level,quarantine_level,window_minutes\n" \
+          f"{solr_uid.eui},1.6,{supplier_uid.eui},100,200,60\n"
+    approve_adt_file(cast.srp_sro.user, upload_adt_file(cast.srp_aro.user, cast.srp, "adt.csv", adt.encode()))
     audit.seal()
     return cast
 
