@@ -2,6 +2,11 @@ from django.contrib import admin
 
 from .models import AuditChainHead, AuditRecord, Office, Party, SRPArrangement, UserID, UserRole
 
+# The admin is the DCC service desk's tool (README "What to try first"): titled for this service.
+admin.site.site_header = "SoLR Contingency Service administration"
+admin.site.site_title = "SoLR Contingency Service admin"
+admin.site.index_title = "DCC service desk"
+
 
 class UserRoleInline(admin.TabularInline):
     model = UserRole

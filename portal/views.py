@@ -1,3 +1,4 @@
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
@@ -11,6 +12,20 @@ def home(request):
     offices = Office.objects.filter(person=request.user).select_related("party")
     failed = Party.objects.filter(kind=PartyKind.SUPPLIER, licence_status="revoked")
     return render(request, "portal/home.html", {"offices": offices, "failed_suppliers": failed})
+
+
+class SignOutView(auth_views.LogoutView):
+    """``GET /logout/`` shows a page whose form POSTs; the POST signs out (Django's LogoutView).
+
+    Django 5 signs out on POST only, so that a link or an image on another site cannot sign anyone out;
+    without a GET a typed or bookmarked /logout/ gave an empty 405.
+    """
+
+    http_method_names = ["get", "post", "options"]
+    confirm_template_name = "registration/logout.html"
+
+    def get(self, request, *args, **kwargs):
+        return render(request, self.confirm_template_name)
 
 
 def healthz(request):

@@ -1,14 +1,30 @@
-"""Fixtures shared by every test folder."""
+"""Fixtures shared by every test folder: the conformance data, the cast of people, an isolated SMKI,
+a real Celery worker. Helpers that are not fixtures live in tests/helpers/ and tests/portal/factories.py."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from django.test import override_settings
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from tests.helpers.processes import PROJECT_DIR, database_url_for_subprocess
+from tests.helpers.waiting import wait_until
+
 VECTORS_DIR = Path(os.environ.get("SOLR_VECTORS_DIR", PROJECT_DIR.parent / "shared" / "vectors"))
+
+# Hashing a password the production way (PBKDF2, a million rounds) costs about half a second; the tests
+# sign people in hundreds of times. Set once here for every test, speed only: no test checks the hash.
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hasher(django_test_environment):
+    with override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -22,27 +38,37 @@ def vectors_dir() -> Path:
     return VECTORS_DIR
 
 
-def database_url_for_subprocess() -> str:
-    """A DATABASE_URL naming the database the tests use now (pytest-django's test database)."""
-    from django.db import connection
+@pytest.fixture
+def cast(db):
+    """Two DCC operators, an Authority officer, an SRO and an ARO of the SRP, and an outsider (an SRO of
+    another Party), each with a client signed in as them: see tests/helpers/cast.py."""
+    from tests.helpers.cast import make_cast
 
-    cfg = connection.settings_dict
-    if cfg["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{cfg['NAME']}"
-    user = cfg.get("USER") or ""
-    password = f":{cfg['PASSWORD']}" if cfg.get("PASSWORD") else ""
-    auth = f"{user}{password}@" if user else ""
-    port = f":{cfg['PORT']}" if cfg.get("PORT") else ""
-    return f"postgresql://{auth}{cfg.get('HOST') or '127.0.0.1'}{port}/{cfg['NAME']}"
+    return make_cast()
+
+
+@pytest.fixture
+def keystore_dir(settings, tmp_path, monkeypatch):
+    """DATA_DIR (and so DATA_DIR/keys and the key-store secret file) in a fresh temporary directory."""
+    monkeypatch.delenv("SOLR_KEYSTORE_SECRET", raising=False)
+    monkeypatch.delenv("SOLR_KEYSTORE_SECRET_FILE", raising=False)
+    settings.DATA_DIR = tmp_path
+    return tmp_path / "keys"
+
+
+@pytest.fixture
+def smki(db, keystore_dir):
+    """The SMKI root and issuing CAs, created by pki_init's service; returns the issuing CA."""
+    from pki import ca as ca_module
+
+    root, issuing, created = ca_module.init_hierarchy()
+    assert created
+    return issuing
 
 
 @pytest.fixture
 def celery_worker_process(django_db_setup, django_db_blocker):
     """A real Celery worker process on the configured broker and the test database."""
-    import subprocess
-    import sys
-    import time
-
     from portal.celery import app
 
     env = dict(os.environ, DATABASE_URL=database_url_for_subprocess(), CELERY_TASK_ALWAYS_EAGER="0")
@@ -52,17 +78,17 @@ def celery_worker_process(django_db_setup, django_db_blocker):
          "--loglevel=WARNING", "--without-heartbeat", "--without-mingle", "--without-gossip"],
         cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
+
+    def exited() -> str | None:
+        if proc.poll() is None:
+            return None
+        output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+        return f"the Celery worker exited with {proc.returncode}:\n{output}"
+
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                pytest.fail(f"the Celery worker exited with {proc.returncode}:\n{output}")
-            replies = app.control.ping(timeout=0.5)
-            if replies:
-                break
-            if time.monotonic() > deadline:
-                pytest.fail("the Celery worker did not answer a ping within 60 s")
+        # The broker may refuse or fail a broadcast while the worker is still starting: keep asking.
+        wait_until(lambda: app.control.ping(timeout=0.5), timeout=60, what="a ping answer from the Celery worker",
+                   interval=0.2, abort=exited)
         yield proc
     finally:
         proc.terminate()

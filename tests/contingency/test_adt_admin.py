@@ -14,11 +14,6 @@ from .adt_cast import SUPPLIER_GS, csv_bytes, make_cast, solr_row
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def desk(client):
     """A DCC operator of the service desk group, signed in to the admin; and an approved ADT file."""

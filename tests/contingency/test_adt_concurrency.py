@@ -24,11 +24,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def slow_audit(monkeypatch):
     """Each action's audit record is written inside its transaction, after its changes: sleeping there holds the
     transaction open, so the two actions of a race overlap however fast the machine is."""

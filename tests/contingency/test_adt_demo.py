@@ -19,11 +19,6 @@ pytestmark = pytest.mark.django_db
 METERS = 20
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def seed(out, meters=METERS) -> dict:
     call_command("seed_demo", out=str(out), meters=meters, no_progress=True)
     return json.loads((out / "manifest.json").read_text())

@@ -15,11 +15,6 @@ from .adt_cast import OTHER_SUPPLIER_IS, SOLR_EUI, SUPPLIER_GS, SUPPLIER_IS, csv
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def cast():
     return make_cast()

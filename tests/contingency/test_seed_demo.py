@@ -22,11 +22,6 @@ pytestmark = pytest.mark.django_db
 METERS = 50  # per Supplier: enough for every mix (the not-commissioned ones are meters 45 and 46)
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def seeded(tmp_path):
     call_command("seed_demo", out=str(tmp_path / "demo"), meters=METERS, no_progress=True)

@@ -1,6 +1,7 @@
 """The sign-in page in a real browser."""
 
 import pytest
+from playwright.sync_api import expect
 
 from portal.models import Office, OfficeKind, PartyKind
 from tests.portal.factories import PartyFactory, PersonFactory
@@ -20,9 +21,12 @@ def test_an_officer_signs_in_and_sees_their_office(live_server, page):
     page.fill("#id_password", "wrong-password")
     page.click("button[type=submit]")
     assert page.locator("[role=alert]").inner_text().startswith("Your username and password didn't match")
+    # The username is kept and the cursor waits in the password field; the password is not kept.
+    assert page.input_value("#id_username") == "aro-anna"
+    assert page.input_value("#id_password") == ""
+    expect(page.locator("#id_password")).to_be_focused()  # autofocus happens at a later frame: expect retries
 
-    page.fill("#id_username", "aro-anna")
-    page.fill("#id_password", "correct-horse-battery")
+    page.keyboard.type("correct-horse-battery")
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
     assert page.locator("h1").inner_text() == "Welcome, aro-anna"

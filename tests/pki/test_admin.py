@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from pki.issuance import issue_certificate
 from pki.models import CertificateOrder, IssuancePolicy
 from portal.models import AuditRecord
-from tests.pki.conftest import csr_for
+from tests.helpers.pki import csr_for
 
 pytestmark = pytest.mark.django_db
 

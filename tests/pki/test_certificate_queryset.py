@@ -14,7 +14,7 @@ from django.utils import timezone
 from pki.issuance import issue_certificate
 from pki.models import Certificate
 from pki.repository import SignerRejected, check_signer, resolve_signer
-from tests.pki.conftest import csr_for
+from tests.helpers.pki import csr_for
 
 pytestmark = pytest.mark.django_db
 

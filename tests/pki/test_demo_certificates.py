@@ -27,7 +27,6 @@ FAILED_SUPPLIER_UIDS = {"90-B3-D5-1F-30-10-01-01", "90-B3-D5-1F-30-10-01-02",
 
 @pytest.fixture
 def demo(keystore_dir, tmp_path, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # demo logins: speed only
     seed_registry()
     return tmp_path / "demo", seed_certificates(tmp_path / "demo")
 

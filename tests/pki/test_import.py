@@ -176,7 +176,7 @@ def test_a_certificate_naming_our_issuing_ca_without_its_signature_is_refused(sm
     """A forgery: our CA's name, another key. Refused even with --trust-unchained, never a signer."""
     from pki.profile import build_org_certificate
     from portal.models import AuditRecord
-    from tests.pki.conftest import p256_key
+    from tests.helpers.pki import p256_key
 
     forger = p256_key()
     issuing = smki.x509()
@@ -200,7 +200,7 @@ def test_a_certificate_naming_our_issuing_ca_without_its_signature_is_refused(sm
 
 def test_a_ca_certificate_with_our_ca_name_is_not_registered(smki, tmp_path):
     from pki.profile import build_ca_certificate
-    from tests.pki.conftest import p256_key
+    from tests.helpers.pki import p256_key
 
     key = p256_key()
     fake = build_ca_certificate(subject=smki.x509().subject, public_key=key.public_key(), issuer_cert=None,
@@ -237,7 +237,7 @@ def test_a_certificate_forging_an_external_ca_needs_the_flag(db, tmp_path, exter
     """The issuer name of a registered external CA but not its signature (the ZAZ1 xml-sign certificates
     against the Z1 CA): refused by default, accepted as unchained with --trust-unchained, and recorded."""
     from portal.models import AuditRecord
-    from tests.pki.conftest import p256_key
+    from tests.helpers.pki import p256_key
 
     odd = external_pki.issue("90-B3-D5-1F-30-01-00-00", 0x87, issuer_key=p256_key())
     ca_path = external_pki.write(tmp_path, "ca", external_pki.cert)

@@ -16,7 +16,7 @@ from pki.issuance import issue_certificate, order_certificate
 from pki.models import CertificateOrder, IssuancePolicy
 from pki.profile import X500_UNIQUE_IDENTIFIER
 from portal.models import AuditRecord, UserIDStatus, solr_role_code
-from tests.pki.conftest import csr_for, p256_key
+from tests.helpers.pki import csr_for, p256_key
 
 pytestmark = pytest.mark.django_db
 

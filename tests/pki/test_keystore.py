@@ -127,7 +127,7 @@ class MemoryKeyStore(KeyStore):
 
 def test_the_store_is_swappable_by_a_setting(keystore_dir, settings, srp_solr_uid):
     from pki.issuance import issue_certificate
-    from tests.pki.conftest import csr_for
+    from tests.helpers.pki import csr_for
 
     settings.SMKI_KEYSTORE_CLASS = "tests.pki.test_keystore.MemoryKeyStore"
     MemoryKeyStore.keys.clear()

@@ -84,7 +84,7 @@ def test_commands_print_code_then_message(db, keystore_dir):
 
 def test_revocation_refusals_in_the_command(smki, supplier_uid):
     from pki.issuance import issue_certificate
-    from tests.pki.conftest import csr_for
+    from tests.helpers.pki import csr_for
 
     cert = issue_certificate(supplier_uid, "xml-signing", csr_for())
     with pytest.raises(CommandError, match=r"^revocation-reason-missing: "):

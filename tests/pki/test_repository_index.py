@@ -10,7 +10,7 @@ from django.test import Client
 from pki.issuance import issue_certificate
 from pki.models import RevocationList
 from pki.revocation import revoke_certificate
-from tests.pki.conftest import csr_for
+from tests.helpers.pki import csr_for
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from pki.repository import SignerRejected, resolve_signer, search
 from pki.revocation import RevocationError, revoke_certificate, revoke_party_certificates
 from portal import audit
 from portal.models import AuditRecord, PartyKind
-from tests.pki.conftest import csr_for
+from tests.helpers.pki import csr_for
 from tests.portal.factories import PartyFactory, UserIDFactory
 
 pytestmark = pytest.mark.django_db
@@ -230,7 +230,7 @@ def test_pki_revoke_effective_time_without_a_zone_is_utc(smki, supplier_uid):
 def test_a_past_at_never_brings_a_revoked_certificate_back(smki, srp_solr_uid):
     """``at`` decides the validity period; revocation is checked at max(at, now)."""
     from pki import signers, xmldsig
-    from tests.pki.conftest import p256_key
+    from tests.helpers.pki import p256_key
 
     key = p256_key()
     cert = issue_certificate(srp_solr_uid, "xml-signing", csr_for(key), requested_by="alice")

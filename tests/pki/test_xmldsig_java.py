@@ -216,7 +216,6 @@ def test_i0_acknowledgement_signed_with_the_services_own_dcc_key_verifies_under_
     from pki.keystore import get_keystore
     from portal.demo import seed_registry
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # demo logins: speed only
     seed_registry()
     seed_certificates(tmp_path / "demo")
     certificate = dcc_signing_certificate()
