@@ -59,6 +59,10 @@ class OfficeKind(models.TextChoices):
 
 
 class OfficeStatus(models.TextChoices):
+    """An office's life (SEC Section L, the SMKI RAPP): an SRO nominates an ARO, a DCC operator verifies or
+    rejects the nomination, the SRO may remove the ARO. Rejected and removed offices stay as history."""
+
     NOMINATED = "nominated", "Nominated"
     VERIFIED = "verified", "Verified"
+    REJECTED = "rejected", "Rejected"
     REMOVED = "removed", "Removed"

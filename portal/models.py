@@ -293,8 +293,53 @@ def _date(value):
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
+# The statuses in which an office counts (a rejected or removed office is history only).
+LIVE_OFFICE_STATUSES = (OfficeStatus.NOMINATED, OfficeStatus.VERIFIED)
+
+
+class OfficeQuerySet(GuardedQuerySet):
+    """Offices in the words of SEC Section L (the SMKI RAPP): ``Office.objects.verified().of_person(p)``."""
+
+    def live(self):
+        """Nominated or verified: not rejected, not removed."""
+        return self.filter(status__in=LIVE_OFFICE_STATUSES)
+
+    def verified(self):
+        return self.filter(status=OfficeStatus.VERIFIED)
+
+    def nominated(self):
+        return self.filter(status=OfficeStatus.NOMINATED)
+
+    def acting(self):
+        """The offices through which their holders may act now: verified AROs only (an ARO acts for its Party
+        once a DCC operator has verified it, SEC L / RAPP), other offices while live. The holder's account must
+        be active too."""
+        return self.live().filter(person__is_active=True).filter(
+            ~models.Q(kind=OfficeKind.ARO) | models.Q(status=OfficeStatus.VERIFIED))
+
+    def of_person(self, person):
+        return self.filter(person_id=getattr(person, "pk", person))
+
+    def of_party(self, party: Party | int):
+        return self.filter(party_id=getattr(party, "pk", party))
+
+    def aros(self):
+        return self.filter(kind=OfficeKind.ARO)
+
+    def sros(self):
+        return self.filter(kind=OfficeKind.SRO)
+
+    def dcc_operators(self):
+        return self.filter(kind=OfficeKind.DCC_OPERATOR)
+
+
 class Office(RuleGuardedModel):
-    """A person's office: SRO or ARO of a Party (SEC L / RAPP), a DCC operator, an Authority officer."""
+    """A person's office: SRO or ARO of a Party (SEC L / RAPP), a DCC operator, an Authority officer.
+
+    An ARO is nominated by an SRO of its Party with the evidence of its screening, then verified or rejected
+    by a DCC operator who is neither the nominator nor the nominee; the SRO may remove it. The changes are
+    made by ``portal.offices.services`` (compare-and-set on ``status``, audited), never by saving here.
+    """
 
     RULE_FIELDS = ("kind", "party")
 
@@ -303,11 +348,31 @@ class Office(RuleGuardedModel):
     party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="offices")
     status = models.CharField(max_length=10, choices=OfficeStatus.choices, default=OfficeStatus.NOMINATED)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    nominated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The SRO who nominated this office (empty for offices registered by the DCC).")
+    screening_reference = models.CharField(
+        max_length=100, blank=True,
+        help_text="The Party's reference of the evidence that it screened the nominee (SEC L / RAPP).")
+    screening_date = models.DateField(null=True, blank=True, help_text="When the nominee was screened.")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The DCC operator who verified or rejected the nomination.")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OfficeQuerySet.as_manager()
 
     class Meta:
         ordering = ["party__name", "kind", "person__username"]
         constraints = [
-            models.UniqueConstraint(fields=["person", "kind", "party"], name="unique_office"),
+            # One live office of a kind per person and Party; rejected and removed ones stay as history, so a
+            # person can be nominated again after a rejection or a removal.
+            models.UniqueConstraint(fields=["person", "kind", "party"], name="unique_live_office",
+                                    condition=models.Q(status__in=LIVE_OFFICE_STATUSES)),
         ]
 
     def __str__(self) -> str:
