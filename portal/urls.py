@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/", include("portal.api.urls")),
     path("api/v1/", include("pki.api.urls")),
     path("api/v1/", include("contingency.api.urls")),
+    path("", include("portal.offices.urls")),
     path("", include("pki.urls")),
     path("", include("contingency.urls")),
 ]
