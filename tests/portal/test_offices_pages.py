@@ -179,3 +179,21 @@ def test_the_sro_removes_an_aro_on_the_page(cast):
     assert cast.srp_sro.client.post(url, {"action": "remove"}).status_code == 302
     assert Office.objects.get(pk=cast.srp_aro.office.pk).status == OfficeStatus.REMOVED
     assert AuditRecord.objects.filter(action="office.remove", actor=cast.srp_sro.username).exists()
+
+
+# --- the admin cannot go round the four eyes ---------------------------------------------------------
+
+def test_an_aro_added_in_the_admin_is_a_nomination_its_adder_cannot_verify(cast):
+    aro = PersonFactory(username="admin.aro")
+    response = cast.dcc_operator1.client.post(reverse("admin:portal_office_add"), {
+        "person": aro.pk, "kind": OfficeKind.ARO, "party": cast.srp.pk, "status": OfficeStatus.VERIFIED})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    office = Office.objects.get(person=aro)
+    assert (office.status, office.nominated_by) == (OfficeStatus.NOMINATED, cast.dcc_operator1.user)
+    with pytest.raises(services.OfficeRefused) as excinfo:
+        services.verify_office(cast.dcc_operator1.user, office)
+    assert excinfo.value.code == "office-four-eyes-nominator"
+    # Nor can an ARO's status be edited there: the change form ignores it.
+    change = reverse("admin:portal_office_change", args=[office.pk])
+    cast.dcc_operator1.client.post(change, {"status": OfficeStatus.VERIFIED})
+    assert Office.objects.get(pk=office.pk).status == OfficeStatus.NOMINATED
