@@ -6,7 +6,7 @@ lands, its code step goes here and every browser test that signs an operator in 
 
 from __future__ import annotations
 
-PASSWORD = "correct-horse-battery"  # tests.portal.factories.PersonFactory's
+from tests.helpers.cast import PASSWORD
 
 
 def sign_in(page, base_url: str, username: str, password: str = PASSWORD) -> None:
