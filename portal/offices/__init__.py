@@ -2,6 +2,6 @@
 and the API for them. Other rooms ask ``acting_aro(person, party)`` whether a person acts for a Party as an ARO
 (only a verified ARO does), or use ``Office.objects.acting()`` / ``.verified().of_person(p)``."""
 
-from .services import acting_aro, acting_sro, is_dcc_operator, visible_offices
+from .services import acting_aro, acting_sro, is_dcc_operator, nominations_to_decide, visible_offices
 
-__all__ = ["acting_aro", "acting_sro", "is_dcc_operator", "visible_offices"]
+__all__ = ["acting_aro", "acting_sro", "is_dcc_operator", "nominations_to_decide", "visible_offices"]

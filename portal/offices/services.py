@@ -91,6 +91,14 @@ def visible_offices(person):
     return Office.objects.filter(Q(party_id__in=parties) | Q(person_id=person.pk))
 
 
+def nominations_to_decide(person):
+    """The ARO nominations waiting for ``person`` to verify or reject: for a DCC operator, the nominated AROs
+    they neither nominated nor are named in (four eyes); nothing for anyone else. For home pages."""
+    if not is_dcc_operator(person):
+        return Office.objects.none()
+    return Office.objects.nominated().aros().exclude(nominated_by_id=person.pk).exclude(person_id=person.pk)
+
+
 def may_remove(person, office: Office) -> bool:
     return office.kind == OfficeKind.ARO and acting_sro(person, office.party_id) is not None
 

@@ -266,3 +266,16 @@ def test_visible_offices(cast):
     assert set(services.visible_offices(cast.authority_officer.user)) == {cast.authority_officer.office}
     # A nominee who does not act yet sees its own office only.
     assert set(services.visible_offices(office.person)) == {office}
+
+
+def test_nominations_to_decide_leave_out_the_operators_own(cast):
+    Office.objects.create(person=cast.dcc_operator1.user, kind=OfficeKind.SRO, party=cast.srp,
+                          status=OfficeStatus.VERIFIED)
+    by_operator1 = nominate(cast, new_person("by.op1"), by=cast.dcc_operator1)
+    by_sro = nominate(cast)
+    assert set(services.nominations_to_decide(cast.dcc_operator1.user)) == {by_sro}
+    assert set(services.nominations_to_decide(cast.dcc_operator2.user)) == {by_operator1, by_sro}
+    for member in (cast.srp_sro, cast.srp_aro, cast.outsider, cast.authority_officer):
+        assert not services.nominations_to_decide(member.user).exists()
+    services.verify_office(cast.dcc_operator2.user, by_sro)
+    assert set(services.nominations_to_decide(cast.dcc_operator2.user)) == {by_operator1}
