@@ -60,6 +60,12 @@ def max_file_bytes() -> int:
     return conf.get("SOLR_ADT_MAX_BYTES")
 
 
+def read_upload(uploaded) -> bytes:
+    """An uploaded file's bytes, read to at most one byte over the limit: ``parse_adt`` then refuses a larger file
+    (``adt-file-too-large``) without holding all of it in memory."""
+    return uploaded.read(max_file_bytes() + 1)
+
+
 # --- who --------------------------------------------------------------------------------------------
 
 def _live_offices(person):

@@ -15,9 +15,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from ..adt import services
+from ..adt.filters import AdtFileFilter
 from ..adt.parse import AdtFileRejected
-from ..web.filters import AdtFileFilter
-from ..web.views import read_upload
 from . import serializers as s
 
 _REFUSED = OpenApiResponse(s.ErrorSerializer, description="Refused: the action is not this person's (its code).")
@@ -70,7 +69,7 @@ class AdtFileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         uploaded = upload.validated_data["file"]
         try:
             adt_file = services.upload_adt_file(request.user, upload.validated_data["party"], uploaded.name,
-                                                read_upload(uploaded))
+                                                services.read_upload(uploaded))
         except AdtFileRejected as exc:
             return Response({"code": exc.code, "detail": exc.message, "errors": exc.error_dicts()},
                             status=status.HTTP_400_BAD_REQUEST)

@@ -16,18 +16,12 @@ from django.views.decorators.http import require_http_methods
 from portal.models import AuditRecord
 
 from ..adt import services
+from ..adt.filters import AdtFileFilter
 from ..adt.parse import AdtFileRejected
 from ..models import AdtFile, AdtFileState
-from .filters import AdtFileFilter
 from .forms import AdtUploadForm
 
 PAGE_SIZE = 25
-
-
-def read_upload(uploaded) -> bytes:
-    """The uploaded file's bytes, reading at most one byte over the limit: the parser refuses a larger file
-    (``adt-file-too-large``) without the whole of it in memory."""
-    return uploaded.read(services.max_file_bytes() + 1)
 
 
 @login_required
@@ -61,7 +55,7 @@ def adt_upload(request):
         uploaded = form.cleaned_data["file"]
         try:
             adt_file = services.upload_adt_file(request.user, form.cleaned_data["party"], uploaded.name,
-                                                read_upload(uploaded))
+                                                services.read_upload(uploaded))
         except AdtFileRejected as exc:
             return render(request, "adt/upload.html", {"form": form, "refusal": exc, "row_errors": exc.errors,
                                                        "file_name": uploaded.name}, status=400)

@@ -1,4 +1,5 @@
-"""Filters of the ADT file lists, shared by the pages and the people's API (django-filter)."""
+"""Filters of the ADT file lists (django-filter), shared by the pages (contingency/web) and the people's API
+(contingency/api), which may not import each other (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,11 @@ import django_filters
 from portal.models import Party
 
 from ..models import AdtFile, AdtFileState
+from .services import visible_adt_files
 
 
 def _visible_parties(request):
     """Only the Parties whose files the person sees: the choice lists no other Party's name."""
-    from ..adt.services import visible_adt_files
-
     if request is None:
         return Party.objects.none()
     return Party.objects.filter(pk__in=visible_adt_files(request.user).values("party_id")).order_by("name")
