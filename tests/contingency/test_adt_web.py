@@ -281,3 +281,10 @@ def test_an_approved_file_supersedes_the_earlier_one_on_the_pages(client, cast):
     assert [f.pk for f in response.context["page"].object_list] == [first.pk]
     rows = client.get(reverse("adt-file-detail", args=[first.pk])).context["rows"]
     assert [r.active for r in rows] == [False]
+
+
+def test_the_upload_form_labels_its_fields_and_ties_them_to_their_help(client, cast):
+    html = as_(client, cast.aro).get(reverse("adt-upload")).content.decode()
+    for field in ("party", "file"):
+        assert f'<label for="id_{field}">' in html
+        assert f'aria-describedby="id_{field}_help"' in html and f'id="id_{field}_help"' in html
