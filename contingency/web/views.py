@@ -22,6 +22,7 @@ from ..models import AdtFile, AdtFileState
 from .forms import AdtUploadForm
 
 PAGE_SIZE = 25
+ROWS_PAGE_SIZE = 100
 
 
 @login_required
@@ -67,12 +68,14 @@ def adt_upload(request):
 
 
 def _detail(request, adt_file: AdtFile, refusal=None, status: int = 200):
-    rows = adt_file.rows.select_related("user_id", "target_supplier")
+    # A file may hold thousands of rows (up to SOLR_ADT_MAX_BYTES): shown a page at a time.
+    rows = Paginator(adt_file.rows.select_related("user_id", "target_supplier"), ROWS_PAGE_SIZE).get_page(
+        request.GET.get("page"))
     history = AuditRecord.objects.filter(subject_type=AdtFile._meta.label, subject_id=str(adt_file.pk))
     submitted = adt_file.state == AdtFileState.SUBMITTED
     may_decide = submitted and services.may_decide(request.user, adt_file)
     return render(request, "adt/detail.html", {
-        "file": adt_file, "rows": rows, "history": history, "refusal": refusal,
+        "file": adt_file, "rows": rows, "page": rows, "query": "", "history": history, "refusal": refusal,
         "may_decide": may_decide,
         # The uploader sees the approve button too: the service refuses it with its code (four eyes).
         "show_approve": submitted and (may_decide or adt_file.uploaded_by_id == request.user.pk),

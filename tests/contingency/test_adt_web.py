@@ -10,6 +10,7 @@ from django.urls import reverse
 from contingency.adt.services import approve_adt_file, upload_adt_file
 from contingency.models import AdtFile, AdtFileState, AdtThreshold
 from portal.models import AuditRecord
+from tests.portal.factories import UserIDFactory
 
 from .adt_cast import SUPPLIER_GS, csv_bytes, make_cast, solr_row
 
@@ -186,7 +187,7 @@ def test_the_detail_shows_rows_and_history(client, cast, who):
     adt_file = submitted(cast, cast.aro, solr_row(), solr_row(SUPPLIER_GS))
     response = as_(client, getattr(cast, who)).get(reverse("adt-file-detail", args=[adt_file.pk]))
     assert response.status_code == 200
-    assert [r.line for r in response.context["rows"]] == [2, 3]
+    assert [r.line for r in response.context["rows"].object_list] == [2, 3]
     assert [h.action for h in response.context["history"]] == ["adt_file.upload"]
     assert SUPPLIER_GS.encode() in response.content
 
@@ -279,7 +280,7 @@ def test_an_approved_file_supersedes_the_earlier_one_on_the_pages(client, cast):
     as_(client, cast.sro).post(reverse("adt-file-detail", args=[second.pk]), {"action": "approve"})
     response = client.get(reverse("adt-files"), {"state": "superseded"})
     assert [f.pk for f in response.context["page"].object_list] == [first.pk]
-    rows = client.get(reverse("adt-file-detail", args=[first.pk])).context["rows"]
+    rows = client.get(reverse("adt-file-detail", args=[first.pk])).context["rows"].object_list
     assert [r.active for r in rows] == [False]
 
 
@@ -288,3 +289,16 @@ def test_the_upload_form_labels_its_fields_and_ties_them_to_their_help(client, c
     for field in ("party", "file"):
         assert f'<label for="id_{field}">' in html
         assert f'aria-describedby="id_{field}_help"' in html and f'id="id_{field}_help"' in html
+
+
+def test_the_rows_of_a_large_file_are_shown_a_page_at_a_time(client, cast):
+    targets = [f"90-B3-D5-1F-30-10-02-{n:02X}" for n in range(105)]
+    for eui in targets:
+        UserIDFactory(eui=eui, party=cast.supplier, roles=["ES"])
+    adt_file = submitted(cast, cast.aro, *(solr_row(eui) for eui in targets))
+    client = as_(client, cast.sro)
+    url = reverse("adt-file-detail", args=[adt_file.pk])
+    first = client.get(url)
+    assert first.context["rows"].paginator.count == 105 and len(first.context["rows"].object_list) == 100
+    assert b'href="?page=2"' in first.content
+    assert [r.line for r in client.get(url, {"page": 2}).context["rows"].object_list] == [102, 103, 104, 105, 106]
