@@ -48,11 +48,11 @@ class AdtRefused(Refusal):
 
     code = "adt-refused"
 
-    @property
-    def http_status(self) -> int:
-        """For the people's API (portal/api/errors.py): a decision taken meanwhile is a conflict (409); every other
-        ADT refusal forbids the action to this person (403)."""
-        return 409 if self.code == "adt-file-not-submitted" else 403
+    def __init__(self, message: str = "", *, code: str | None = None):
+        super().__init__(message, code=code)
+        # For the people's API (portal/api/errors.py) and the pages: a decision taken meanwhile is a conflict
+        # (409); every other ADT refusal forbids the action to this person (403).
+        self.http_status = 409 if self.code == "adt-file-not-submitted" else 403
 
 
 def max_file_bytes() -> int:
