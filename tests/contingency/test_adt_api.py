@@ -20,11 +20,6 @@ SEES = ["sro", "sro2", "aro", "operator"]
 BLIND = ["outsider_sro", "supplier_sro", "nominated_aro", "removed_sro"]
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def cast():
     return make_cast()

@@ -1,6 +1,7 @@
 """The ADT flow in a real browser (issue 8, tests): the ARO uploads a file with errors, sees them by line,
 fixes it; the uploader's own approval is refused with its code and the SRO approves. Screenshots of the
-main pages go to <pytest basetemp>/artifacts/adt-*.png; the pages break no rule of the CSP."""
+main pages go to <pytest basetemp>/artifacts/adt-*.png; the pages break no rule of the CSP
+(the csp_violations fixture of tests/e2e/conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from playwright.sync_api import expect
 from contingency.models import AdtFile, AdtFileState
 from portal.models import AuditRecord
 from tests.contingency.adt_cast import SUPPLIER_GS, csv_bytes, make_cast, solr_row
-from tests.e2e.test_content_security_policy import violations, watch
 
 PASSWORD = "correct-horse-battery"  # tests.portal.factories.PersonFactory's
 
@@ -36,10 +36,9 @@ def sign_out(page) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_aro_uploads_fixes_the_file_and_the_sro_approves(live_server, page, artifacts):
+def test_aro_uploads_fixes_the_file_and_the_sro_approves(live_server, page, artifacts, csp_violations):
     cast = make_cast()
     base = live_server.url
-    console = watch(page)
 
     sign_in(page, base, cast.aro.username)
     page.goto(f"{base}/adt-files/")
@@ -110,4 +109,4 @@ def test_aro_uploads_fixes_the_file_and_the_sro_approves(live_server, page, arti
     assert list(AuditRecord.objects.filter(subject_id=str(adt_file.pk), action__startswith="adt_file.")
                 .values_list("action", "actor")) == [("adt_file.upload", cast.aro.username),
                                                      ("adt_file.approve", cast.sro.username)]
-    assert violations(page) == [] and console == []
+    assert csp_violations == []
