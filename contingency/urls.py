@@ -1,1 +1,12 @@
-urlpatterns: list = []
+"""Pages of the contingency rooms (included at the site root by portal/urls.py). The URL names are the ones the
+portal's navigation looks for (issue 8): ``adt-files``, ``adt-upload``, ``adt-file-detail``."""
+
+from django.urls import path
+
+from .web import views
+
+urlpatterns = [
+    path("adt-files/", views.adt_files, name="adt-files"),
+    path("adt-files/upload/", views.adt_upload, name="adt-upload"),
+    path("adt-files/<int:pk>/", views.adt_file_detail, name="adt-file-detail"),
+]

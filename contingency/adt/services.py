@@ -48,10 +48,22 @@ class AdtRefused(Refusal):
 
     code = "adt-refused"
 
+    def __init__(self, message: str = "", *, code: str | None = None):
+        super().__init__(message, code=code)
+        # For the people's API (portal/api/errors.py) and the pages: a decision taken meanwhile is a conflict
+        # (409); every other ADT refusal forbids the action to this person (403).
+        self.http_status = 409 if self.code == "adt-file-not-submitted" else 403
+
 
 def max_file_bytes() -> int:
     """The size limit of an uploaded ADT file: the setting ``SOLR_ADT_MAX_BYTES`` (contingency/conf.py)."""
     return conf.get("SOLR_ADT_MAX_BYTES")
+
+
+def read_upload(uploaded) -> bytes:
+    """An uploaded file's bytes, read to at most one byte over the limit: ``parse_adt`` then refuses a larger file
+    (``adt-file-too-large``) without holding all of it in memory."""
+    return uploaded.read(max_file_bytes() + 1)
 
 
 # --- who --------------------------------------------------------------------------------------------
@@ -76,6 +88,12 @@ def may_upload(person, party: Party | int) -> bool:
     """An SRO or a verified ARO of ``party``."""
     return _acting_offices(person).filter(party_id=getattr(party, "pk", party),
                                           kind__in=(OfficeKind.SRO, OfficeKind.ARO)).exists()
+
+
+def upload_parties(person):
+    """The Parties for which ``person`` may upload ADT files (the upload page's and the API's choice)."""
+    offices = _acting_offices(person).filter(kind__in=(OfficeKind.SRO, OfficeKind.ARO)).values("party_id")
+    return Party.objects.filter(pk__in=offices).order_by("name")
 
 
 def may_decide(person, adt_file: AdtFile) -> bool:
@@ -212,9 +230,10 @@ def approve_adt_file(person, adt_file: AdtFile | int) -> AdtFile:
     file left with no active row becomes ``superseded``."""
     with transaction.atomic():
         adt_file = AdtFile.objects.select_related("party").get(pk=getattr(adt_file, "pk", adt_file))
-        _check_decider(person, adt_file, "approve")
+        # Four eyes first: the uploader is refused for that reason whatever their office (an ARO uploader too).
         if adt_file.uploaded_by_id == person.pk:
             raise AdtRefused("the uploader cannot approve their own ADT file (four eyes)", code="adt-four-eyes")
+        _check_decider(person, adt_file, "approve")
         # One approval per Party at a time (the Party row is locked on PostgreSQL; SQLite's IMMEDIATE
         # transactions serialise writers anyway): two files with a common key never both go active.
         list(Party.objects.select_for_update().filter(pk=adt_file.party_id).values_list("pk", flat=True))
