@@ -15,6 +15,8 @@ from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.utils.crypto import get_random_string
+from drf_spectacular.drainage import reset_generator_stats
+from drf_spectacular.management.commands.spectacular import SchemaGenerationError
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
@@ -30,11 +32,26 @@ MAX_EXAMPLES = 8  # per operation: the whole run stays well under a minute (see 
 
 # --- the schema ------------------------------------------------------------------------------------------
 
+@pytest.fixture(autouse=True)
+def fresh_generator_stats():
+    """drf-spectacular counts warnings in a process-wide object that the command never clears: start and
+    end each test with none, so one test's warnings cannot fail (or pass) another."""
+    reset_generator_stats()
+    yield
+    reset_generator_stats()
+
+
 def test_the_schema_validates_without_warnings(db):
     out = StringIO()
     # --fail-on-warn: a view drf-spectacular cannot describe (no serializer, an unknown field type) fails here.
     call_command("spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json", stdout=out)
     assert out.getvalue().lstrip().startswith("{") and '"openapi": "3.0.3"' in out.getvalue()
+
+
+@pytest.mark.urls("tests.portal.test_openapi_warning_urls")
+def test_a_view_the_schema_cannot_describe_fails_the_validation(db):
+    with pytest.raises(SchemaGenerationError):  # raised for the warnings, as --fail-on-warn asks
+        call_command("spectacular", "--validate", "--fail-on-warn", stdout=StringIO(), stderr=StringIO())
 
 
 def test_the_schema_and_its_documentation_are_for_signed_in_people(cast):
