@@ -13,3 +13,9 @@ class ContingencyConfig(AppConfig):
 
         conf.validate()  # contingency's settings, at start-up: ImproperlyConfigured names a bad one
         track(Device)
+        # The home page's "ADT files to approve" panel (portal may not import contingency: it is registered).
+        from portal.home import register_panel
+
+        from .home_panels import PANELS
+        for panel in PANELS:
+            register_panel(panel)

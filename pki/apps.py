@@ -28,3 +28,9 @@ class PkiConfig(AppConfig):
         register_role_check(refuse_solr_role_with_other_certificates)
         # The DUIS verifier's signer cache forgets a certificate as soon as it is saved or deleted here.
         connect_signer_cache()
+        # The home page's "certificates about to expire" panel (portal may not import pki: it is registered).
+        from portal.home import register_panel
+
+        from .home_panels import PANELS
+        for panel in PANELS:
+            register_panel(panel)

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served locally (no CDN) for /api/docs/
     "csp",
     "portal",
     "pki",
@@ -74,6 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.navigation",
             ],
         },
     },
@@ -177,8 +179,22 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "SoLR Contingency Service API",
+    "DESCRIPTION": "The people's API of the SoLR Contingency Service (SEC modification MP134B): offices, "
+                   "certificate orders and ADT files. Errors are JSON {code, detail, errors}.",
     "VERSION": "0.1.0",
+    # The browsable page (/api/docs/) serves Swagger UI from drf-spectacular-sidecar's local copy: no CDN,
+    # and the split view's script is a file of this site, so the Content-Security-Policy holds.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # /api/schema/ itself is not one of the API's operations.
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its documentation are for signed-in people (session or token), like the API itself.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
+# Home page: an SRO's or ARO's certificates expiring within this many days are listed ("about to expire").
+SOLR_HOME_EXPIRING_DAYS = env("SOLR_HOME_EXPIRING_DAYS", 60,
+                              lambda d: None if 1 <= d <= 366 else "must be 1 to 366 days")
 
 # --- Celery ---------------------------------------------------------------------------------
 # Embedded default: kombu's filesystem transport, which needs no server (DESIGN §5). It works

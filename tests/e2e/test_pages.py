@@ -52,7 +52,7 @@ def test_403_page_has_the_layout_and_a_way_home(live_server, page, cast, csp_vio
     page.screenshot(path=tmp_path / "403.png", full_page=True)
     page.click("main a.button")
     page.wait_for_url(f"{live_server.url}/")
-    page.click("header.top >> text=Admin")  # the admin they may use, titled for this service
+    page.click("nav.site-nav >> text=Admin")  # the admin they may use (a navigation entry), titled for this service
     page.wait_for_url(f"{live_server.url}/admin/")
     assert page.title() == "DCC service desk | SoLR Contingency Service admin"
     page.screenshot(path=tmp_path / "admin.png", full_page=True)
