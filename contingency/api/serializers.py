@@ -82,7 +82,3 @@ class AdtRefusalSerializer(serializers.Serializer):
     detail = serializers.CharField()
     errors = RowErrorSerializer(many=True)
 
-
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()

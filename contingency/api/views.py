@@ -14,14 +14,16 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from portal.api.errors import ErrorSerializer
+
 from ..adt import services
 from ..adt.filters import AdtFileFilter
 from ..adt.parse import AdtFileRejected
 from . import serializers as s
 
-_REFUSED = OpenApiResponse(s.ErrorSerializer, description="Refused: the action is not this person's (its code).")
-_NOT_FOUND = OpenApiResponse(s.ErrorSerializer, description="No such file among those this person may see.")
-_CONFLICT = OpenApiResponse(s.ErrorSerializer, description="adt-file-not-submitted: decided meanwhile.")
+_REFUSED = OpenApiResponse(ErrorSerializer, description="Refused: the action is not this person's (its code).")
+_NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such file among those this person may see.")
+_CONFLICT = OpenApiResponse(ErrorSerializer, description="adt-file-not-submitted: decided meanwhile.")
 
 
 @extend_schema_view(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -69,3 +69,10 @@ def exception_handler(exc, context):
         code = getattr(detail, "code", None) or exc.default_code
         response.data = {"code": code, "detail": str(detail)}
     return response
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The error shape, for the OpenAPI schema: every endpoint documents its refusals with this one component."""
+
+    code = serializers.CharField(help_text="Stable code (docs/refusal-codes.md); clients map this.")
+    detail = serializers.CharField(help_text="For people; the wording may change.")

@@ -9,19 +9,17 @@ forbid this person the action; 409: the office is no longer in the state the act
 from __future__ import annotations
 
 import django_filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from portal.api.errors import ErrorSerializer
 from portal.models import Office, OfficeKind, OfficeStatus, Party
 
 from . import services
 
-_ERROR = inline_serializer("Error", fields={
-    "code": serializers.CharField(help_text="Stable code (docs/refusal-codes.md)."),
-    "detail": serializers.CharField(help_text="For people; clients map the code."),
-})
+_ERROR = ErrorSerializer
 
 
 def _refused(description: str) -> OpenApiResponse:
