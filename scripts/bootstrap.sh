@@ -18,9 +18,15 @@ STAMP="$VENV/.solr-installed"
 WANT="$(cat "$LOCK" "$PROJECT_DIR/pyproject.toml" | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
     echo "Installing Python dependencies (requirements-test.lock, hash-checked)" >&2
-    python -m pip install -q --disable-pip-version-check --require-hashes -r "$LOCK" >&2
+    # pip's output is shown only when it fails: the machines' pip configuration names index folders that may be
+    # absent (one warning a package), and setuptools warns about editable installs; neither is news to a newcomer.
+    quiet_pip() {
+        local out
+        out="$(python -m pip "$@" 2>&1)" || { printf '%s\n' "$out" >&2; return 1; }
+    }
+    quiet_pip install -q --disable-pip-version-check --require-hashes -r "$LOCK"
     # The project itself: its dependencies are all in the lock; its build back-end (setuptools) too.
-    python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e "$PROJECT_DIR" >&2
+    quiet_pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e "$PROJECT_DIR"
     echo "$WANT" > "$STAMP"
 fi
 cd "$PROJECT_DIR"
