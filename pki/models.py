@@ -10,6 +10,7 @@ import functools
 import hashlib
 
 from cryptography import x509
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -374,3 +375,35 @@ class RevocationList(models.Model):
 
     def __str__(self) -> str:
         return f"CRL {self.number} of {self.ca.name}"
+
+
+class RevocationRequest(models.Model):
+    """A Party's request to revoke one of its certificates (SMKI RAPP: revocation requested by an ARO), decided by
+    a DCC operator who is not the requester (four eyes). Transitions are compare-and-set on ``status``
+    (pki.orders.services), so two operators deciding at once cannot both win."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        APPROVED = "approved", "Approved (revoked)"
+        REJECTED = "rejected", "Rejected"
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="revocation_requests")
+    reason = models.CharField(max_length=255)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED, db_index=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            # At most one open request per certificate: a second one would only race the first.
+            models.UniqueConstraint(fields=["certificate"], condition=Q(status="requested"),
+                                    name="unique_open_revocation_request"),
+        ]
+
+    def __str__(self) -> str:
+        return f"revocation of #{self.certificate.serial}: {self.status}"

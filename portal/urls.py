@@ -24,5 +24,6 @@ urlpatterns = [
     path("api/v1/", include("contingency.api.urls")),
     path("", include("portal.offices.urls")),
     path("", include("pki.urls")),
+    path("", include("pki.web.urls")),  # certificate pages of the Party portal (issue 8 point 6)
     path("", include("contingency.urls")),
 ]
