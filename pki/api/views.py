@@ -8,6 +8,7 @@ allowed caller, is 403 with the refusal's code; a bad CSR is 400.
 from __future__ import annotations
 
 from django.db.models import Q
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -102,8 +103,10 @@ class RevocationRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVi
         _require_viewer(request)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        req = services.request_revocation(request.user, serializer.validated_data["certificate"],
-                                          serializer.validated_data["reason"])
+        # Looked up among the caller's certificates only: another Party's is 404, as on every other path.
+        cert = get_object_or_404(services.visible_certificates(request.user),
+                                 pk=serializer.validated_data["certificate_id"])
+        req = services.request_revocation(request.user, cert, serializer.validated_data["reason"])
         return Response(self.get_serializer(req).data, status=status.HTTP_201_CREATED)
 
     def _decide(self, request, decide):
