@@ -128,10 +128,13 @@ def request_revocation(person, cert: Certificate, reason: str) -> RevocationRequ
     if party is None or party.pk not in aro_party_ids(person):
         raise OrderRefused("only a verified ARO of the certificate's Party may ask for its revocation",
                            code="not-aro-of-party")
-    if cert.is_revoked():
-        raise OrderRefused(f"certificate #{cert.serial} is already revoked", code="certificate-already-revoked")
     try:
         with transaction.atomic():
+            # The row as it is now (the caller's copy may be stale), locked so a revocation cannot slip in between.
+            cert = Certificate.objects.select_for_update().get(pk=cert.pk)
+            if cert.is_revoked():
+                raise OrderRefused(f"certificate #{cert.serial} is already revoked",
+                                   code="certificate-already-revoked")
             req = RevocationRequest.objects.create(certificate=cert, reason=reason[:255], requested_by=person)
             audit.write("certificate.revocation_request", req, actor=person.get_username(), after={
                 "certificate": cert.serial, "issuer": cert.issuer_name, "reason": req.reason, "status": req.status})
