@@ -44,7 +44,17 @@ def _office(person, kind, party, status=OfficeStatus.VERIFIED):
     return person
 
 
+def seed_issuance_policy() -> None:
+    """The policy rows the migration seeds (idempotent): a transactional test's flush removes migration data."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("pki.migrations.0002_seed_issuance_policy").seed(apps, None)
+
+
 def make_cast() -> Cast:
+    seed_issuance_policy()
     srp = PartyFactory(kind=PartyKind.SRP, short_name="shared-resource", name="Shared Resource Ltd")
     other = PartyFactory(kind=PartyKind.SUPPLIER, short_name="steady-supply", name="Steady Supply plc")
     dcc = PartyFactory(kind=PartyKind.DCC, short_name="dcc", name="DCC")
