@@ -8,6 +8,7 @@ from . import views
 urlpatterns = [
     path("certificates/", views.certificate_list, name="certificates"),
     path("certificates/order/", views.certificate_order, name="certificate-order"),
+    path("certificates/<int:pk>/", views.certificate_detail, name="certificate-detail"),
     path("certificates/<int:pk>.pem", views.certificate_download, name="certificate-download"),
     path("certificates/<int:pk>/revocation/", views.revocation_request_new, name="certificate-revocation-request"),
     path("certificates/revocation-requests/", views.revocation_request_list, name="revocation-requests"),

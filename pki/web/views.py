@@ -87,8 +87,20 @@ def certificate_order(request):
             return render(request, "certificates/order.html", context,
                           status=services.http_status_for_refusal(order.refusal_code))
         messages.success(request, f"Certificate #{order.certificate.serial} issued for {order.requested_eui}.")
-        return render(request, "certificates/issued.html", {"order": order, "cert": order.certificate}, status=201)
+        # Post/redirect/get: reloading the result page must not order a second certificate.
+        return redirect("certificate-detail", pk=order.certificate.pk)
     return render(request, "certificates/order.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def certificate_detail(request, pk: int):
+    _viewer(request)
+    cert = get_object_or_404(services.visible_certificates(request.user), pk=pk)
+    party = services.certificate_party(cert)
+    return render(request, "certificates/detail.html", {
+        "cert": cert, "may_ask_revocation": party is not None and party.pk in services.aro_party_ids(request.user)
+        and not cert.is_revoked(),
+    })
 
 
 @login_required

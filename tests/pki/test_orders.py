@@ -104,13 +104,15 @@ def test_the_aro_orders_on_the_page_by_paste_and_by_file(cast, client):
     client_for(client, cast.aro)
     response = client.post(reverse("certificate-order"),
                            {"user_id": SOLR_EUI, "kind": "xml-signing", "csr": csr_pem()})
-    assert response.status_code == 201
     cert = Certificate.objects.get()
-    assert cert.serial in response.content.decode()
+    # Post/redirect/get: the result is the certificate's page, so reloading it orders nothing.
+    assert response.status_code == 302 and response["Location"] == reverse("certificate-detail", args=[cert.pk])
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and f'<code id="serial">{cert.serial}</code>' in page.content.decode()
     upload = SimpleUploadedFile("request.csr", csr_pem().encode())
     response = client.post(reverse("certificate-order"),
                            {"user_id": SOLR_EUI, "kind": "xml-signing", "csr_file": upload})
-    assert response.status_code == 201
+    assert response.status_code == 302
     assert Certificate.objects.count() == 2
 
 
@@ -174,6 +176,22 @@ def test_certificate_list_filters_and_pages(cast, client):
     assert list(client.get(url, {"status": "revoked"}).context["page"].object_list) == [first]
     assert client.get(url, {"status": "valid", "user_id": SOLR_EUI}).context["page"].paginator.count == 25
     assert client.get(url, {"user_id": "nonsense"}).context["page"].paginator.count == 0
+
+
+def test_detail_page_is_scoped_and_offers_revocation_to_the_aro_only(cast, client):
+    cert = issue(cast)
+    url = reverse("certificate-detail", args=[cert.pk])
+    ask = reverse("certificate-revocation-request", args=[cert.pk])
+    for person, may_ask in [(cast.aro, True), (cast.sro, False), (cast.op1, False)]:
+        client.force_login(person)
+        response = client.get(url)
+        assert response.status_code == 200
+        assert (ask in response.content.decode()) is may_ask, person
+    for person in (cast.outsider, cast.other_aro):
+        client.force_login(person)
+        assert client.get(url).status_code == 404
+    client.force_login(cast.nominated_aro)
+    assert client.get(url).status_code == 403
 
 
 def test_download_is_the_pem_and_another_partys_certificate_is_404(cast, client):
