@@ -40,7 +40,7 @@ def test_aro_orders_downloads_is_refused_digital_signing_and_asks_for_a_revocati
                                                                                     artifacts, tmp_path):
     violations = []
     page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
-    sign_in(page, live_server, "srp-aro")
+    sign_in(page, live_server, world.aro.get_username())
 
     # Order an XML signing certificate, keyboard only after the first focus: the form is usable without a mouse.
     page.goto(f"{live_server.url}/certificates/order/")
@@ -91,7 +91,7 @@ def test_aro_orders_downloads_is_refused_digital_signing_and_asks_for_a_revocati
 
     # A DCC operator approves it.
     page.click("header form button")  # sign out
-    sign_in(page, live_server, "dcc-op1")
+    sign_in(page, live_server, world.op1.get_username())
     page.goto(f"{live_server.url}/certificates/revocation-requests/")
     page.screenshot(path=str(artifacts / "revocation-requests.png"), full_page=True)
     page.get_by_role("button", name="Approve (revoke)").click()

@@ -51,9 +51,9 @@ def test_a_verified_aro_orders_xml_signing_for_its_solr_user_id_and_it_is_audite
     cert = order.certificate
     assert cert.user_id == cast.solr_uid and cert.kind == CertificateKind.XML_SIGNING
     assert cert.public_key().public_numbers() == key.public_key().public_numbers()
-    assert order.requested_by == "srp-aro"
+    assert order.requested_by == cast.aro.get_username()
     record = AuditRecord.objects.get(action="certificate.issue", subject_id=str(cert.pk))
-    assert record.actor == "srp-aro"
+    assert record.actor == cast.aro.get_username()
 
 
 def test_digital_signing_for_a_solr_user_id_is_refused_with_the_policy_code(cast):
@@ -61,7 +61,7 @@ def test_digital_signing_for_a_solr_user_id_is_refused_with_the_policy_code(cast
     assert not order.issued
     assert order.refusal_code == "solr-xml-signing-only"
     assert Certificate.objects.count() == 0
-    assert AuditRecord.objects.filter(action="certificate.refuse", actor="srp-aro").exists()
+    assert AuditRecord.objects.filter(action="certificate.refuse", actor=cast.aro.get_username()).exists()
 
 
 @pytest.mark.parametrize("who, code", [
@@ -69,6 +69,7 @@ def test_digital_signing_for_a_solr_user_id_is_refused_with_the_policy_code(cast
     ("sro", "not-verified-aro"),
     ("outsider", "not-verified-aro"),
     ("op1", "not-verified-aro"),
+    ("authority_officer", "not-verified-aro"),
     ("other_aro", "not-aro-of-party"),  # a verified ARO, but of another Party
 ])
 def test_only_a_verified_aro_of_the_user_ids_party_may_order(cast, who, code):
@@ -90,7 +91,7 @@ def test_an_unknown_user_id_is_refused_like_another_partys(cast):
 def test_order_page_is_for_verified_aros_only(cast, client):
     url = reverse("certificate-order")
     assert client.get(url).status_code == 302  # sign in first
-    for person in (cast.sro, cast.nominated_aro, cast.outsider, cast.op1):
+    for person in (cast.sro, cast.nominated_aro, cast.outsider, cast.op1, cast.authority_officer):
         client.force_login(person)
         assert client.get(url).status_code == 403, person
     client.force_login(cast.aro)
@@ -154,8 +155,9 @@ def test_certificate_list_is_scoped_to_the_party(cast, client):
         response = client.get(url)
         assert response.status_code == 200
         assert set(response.context["page"].object_list) == visible, person
-    client.force_login(cast.nominated_aro)
-    assert client.get(url).status_code == 403
+    for person in (cast.nominated_aro, cast.authority_officer):
+        client.force_login(person)
+        assert client.get(url).status_code == 403
 
 
 def test_certificate_list_filters_and_pages(cast, client):
@@ -244,7 +246,7 @@ def test_api_order_refusals_carry_their_codes(cast, body, status, code):
     assert Certificate.objects.count() == 0
 
 
-@pytest.mark.parametrize("who", ["sro", "nominated_aro", "outsider", "op1"])
+@pytest.mark.parametrize("who", ["sro", "nominated_aro", "outsider", "op1", "authority_officer"])
 def test_api_order_by_a_non_aro_is_403(cast, who):
     response = api_for(getattr(cast, who)).post(
         ORDERS, {"user_id": SOLR_EUI, "kind": "xml-signing", "csr": csr_pem()}, format="json")
@@ -282,6 +284,7 @@ def test_api_certificates_are_scoped_and_filtered(cast):
     assert detail.data["pem_url"] == f"/smki/certificates/{mine.serial}.pem"
     assert detail.data["status"] == "valid"
     assert api_for(cast.nominated_aro).get("/api/v1/certificates/").status_code == 403
+    assert api_for(cast.authority_officer).get("/api/v1/certificates/").status_code == 403
 
 
 def test_the_openapi_schema_describes_the_endpoints(cast, client):

@@ -1,10 +1,6 @@
-"""The people of the certificate-order tests (no tests here; the test modules build it with ``make_cast``).
-
-An SRP with a SoLR Contingency User ID and a Supplier User ID of its own (so a policy refusal and an issue are
-both possible for one ARO), its verified ARO, a second verified ARO, a verified SRO and a merely nominated ARO;
-an outsider (the verified SRO of another Party) and that Party's own verified ARO; two DCC operators; and one
-person who is both the SRP's ARO and a DCC operator (for the four-eyes rule).
-"""
+"""The people of the certificate-order tests (no tests here; the test modules build it with ``make_cast``): the
+shared cast (tests/helpers/cast.py) with the SRP's SoLR Contingency User ID, a Supplier User ID of the outsider's
+Party, and the extra offices the order and revocation rules need."""
 
 from __future__ import annotations
 
@@ -14,12 +10,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from pki.csr import make_csr
-from portal.models import Office, OfficeKind, OfficeStatus, PartyKind, UserID, solr_role_code
-from tests.portal.factories import PartyFactory, PersonFactory, UserIDFactory
+from portal.models import Office, OfficeKind, OfficeStatus, UserID, solr_role_code
+from tests.helpers.cast import PASSWORD  # noqa: F401 - the e2e test signs in with it
+from tests.helpers.cast import make_cast as make_shared_cast
+from tests.portal.factories import PersonFactory, UserIDFactory
 
 SOLR_EUI = "90-B3-D5-1F-30-20-00-01"
 OTHER_EUI = "90-B3-D5-1F-30-01-00-00"
-PASSWORD = "correct-horse-battery"
 
 
 @dataclass
@@ -36,6 +33,7 @@ class Cast:
     other_aro: object
     op1: object
     op2: object
+    authority_officer: object
     aro_operator: object
 
 
@@ -54,25 +52,28 @@ def seed_issuance_policy() -> None:
 
 
 def make_cast() -> Cast:
+    """The shared cast (tests/helpers/cast.py: DCC operators, SRP SRO and ARO, the outsider, the Authority officer)
+    plus what certificate orders need: the User IDs, a second ARO, a nominated ARO, the other Party's ARO and a
+    person who is both the SRP's ARO and a DCC operator."""
     seed_issuance_policy()
-    srp = PartyFactory(kind=PartyKind.SRP, short_name="shared-resource", name="Shared Resource Ltd")
-    other = PartyFactory(kind=PartyKind.SUPPLIER, short_name="steady-supply", name="Steady Supply plc")
-    dcc = PartyFactory(kind=PartyKind.DCC, short_name="dcc", name="DCC")
+    shared = make_shared_cast()
+    srp, other = shared.srp, shared.other_party
     solr_uid = UserIDFactory(eui=SOLR_EUI, party=srp, roles=[solr_role_code()])
     other_uid = UserIDFactory(eui=OTHER_EUI, party=other, roles=["IS"])
     aro_operator = PersonFactory(username="aro-and-operator")
     _office(aro_operator, OfficeKind.ARO, srp)
-    _office(aro_operator, OfficeKind.DCC_OPERATOR, dcc)
+    _office(aro_operator, OfficeKind.DCC_OPERATOR, shared.dcc)
     return Cast(
         srp=srp, other=other, solr_uid=solr_uid, other_uid=other_uid,
-        aro=_office(PersonFactory(username="srp-aro"), OfficeKind.ARO, srp),
+        aro=shared.srp_aro.user,
         aro2=_office(PersonFactory(username="srp-aro2"), OfficeKind.ARO, srp),
-        sro=_office(PersonFactory(username="srp-sro"), OfficeKind.SRO, srp),
+        sro=shared.srp_sro.user,
         nominated_aro=_office(PersonFactory(username="srp-nominee"), OfficeKind.ARO, srp, OfficeStatus.NOMINATED),
-        outsider=_office(PersonFactory(username="other-sro"), OfficeKind.SRO, other),
+        outsider=shared.outsider.user,
         other_aro=_office(PersonFactory(username="other-aro"), OfficeKind.ARO, other),
-        op1=_office(PersonFactory(username="dcc-op1"), OfficeKind.DCC_OPERATOR, dcc),
-        op2=_office(PersonFactory(username="dcc-op2"), OfficeKind.DCC_OPERATOR, dcc),
+        op1=shared.dcc_operator1.user,
+        op2=shared.dcc_operator2.user,
+        authority_officer=shared.authority_officer.user,
         aro_operator=aro_operator,
     )
 
