@@ -191,6 +191,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema and its documentation are for signed-in people (session or token), like the API itself.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Several apps have a field named "kind" with their own choices: name each enum after its choices.
+    "ENUM_NAME_OVERRIDES": {"CertificateKindEnum": "pki.models.CertificateKind",
+                            "OfficeKindEnum": "portal.choices.OfficeKind"},
 }
 # Home page: an SRO's or ARO's certificates expiring within this many days are listed ("about to expire").
 SOLR_HOME_EXPIRING_DAYS = env("SOLR_HOME_EXPIRING_DAYS", 60,
