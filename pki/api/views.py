@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api.errors import ErrorSerializer
 from portal.errors import Refusal
 from portal.eui import InvalidEUI64, parse_eui64
 
@@ -28,6 +29,11 @@ from .serializers import (
     DecisionSerializer,
     RevocationRequestSerializer,
 )
+
+_BAD = OpenApiResponse(ErrorSerializer, description="Bad input: a bad CSR (csr-unreadable, …), EUI or kind.")
+_REFUSED = OpenApiResponse(ErrorSerializer, description="Refused: not this person's action, or the policy's code "
+                                                        "(e.g. solr-xml-signing-only, four-eyes).")
+_NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Not among the objects this person may see.")
 
 
 class OrderRefusedByPolicy(Refusal):
@@ -44,7 +50,9 @@ def _require_viewer(request):
 
 
 class CertificateOrderView(APIView):
-    @extend_schema(request=CertificateOrderSerializer, responses={201: CertificateOrderResultSerializer},
+    @extend_schema(request=CertificateOrderSerializer,
+                   responses={201: CertificateOrderResultSerializer, 400: _BAD, 403: _REFUSED,
+                              503: OpenApiResponse(ErrorSerializer, description="The CA cannot issue now.")},
                    summary="Order a certificate from a CSR (a verified ARO, for its Party's User IDs)")
     def post(self, request):
         data = CertificateOrderSerializer(data=request.data)
@@ -117,13 +125,15 @@ class RevocationRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVi
         req.refresh_from_db()
         return Response(self.get_serializer(req).data)
 
-    @extend_schema(request=DecisionSerializer, responses={200: RevocationRequestSerializer},
+    @extend_schema(request=DecisionSerializer,
+                   responses={200: RevocationRequestSerializer, 403: _REFUSED, 404: _NOT_FOUND},
                    summary="Approve: the certificate is revoked (a DCC operator other than the requester)")
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         return self._decide(request, services.approve_revocation)
 
-    @extend_schema(request=DecisionSerializer, responses={200: RevocationRequestSerializer},
+    @extend_schema(request=DecisionSerializer,
+                   responses={200: RevocationRequestSerializer, 403: _REFUSED, 404: _NOT_FOUND},
                    summary="Reject (a DCC operator other than the requester)")
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
