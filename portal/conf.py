@@ -160,3 +160,21 @@ class AppSettings:
         """Read every setting once: the first bad one raises ImproperlyConfigured (called at start-up)."""
         for name in self._settings:
             self.get(name)
+
+
+# --- sign-in and accounts (issue 8; portal/accounts/, docs/accounts.md) ------------------------------------
+# Declared here, read once by portal/settings.py (django-axes and django-rest-knox take plain Django settings).
+
+def _between(low: int, high: int) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        return None if low <= value <= high else f"must be {low} to {high}"
+
+    return check
+
+
+# After this many failed sign-ins for one username (within SOLR_LOCKOUT_MINUTES), that username is locked.
+LOCKOUT_FAILURES = Setting("SOLR_LOCKOUT_FAILURES", 5, _between(1, 100))
+# How long failures count and how long a lockout lasts.
+LOCKOUT_MINUTES = Setting("SOLR_LOCKOUT_MINUTES", 15, _between(1, 24 * 60))
+# How long a person's API token lives (one year at most).
+API_TOKEN_HOURS = Setting("SOLR_API_TOKEN_HOURS", 720, _between(1, 24 * 365))

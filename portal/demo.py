@@ -20,6 +20,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from .accounts import demo as accounts_demo
+from .accounts.services import SECOND_FACTOR_OFFICES
 from .errors import Refusal
 from .eui import parse_eui64
 from .models import (
@@ -153,6 +155,10 @@ def _person(spec: DemoPerson, party: Party) -> None:
     if office.status != OfficeStatus.VERIFIED:
         office.status = OfficeStatus.VERIFIED
         office.save()
+    # Issue 8: the offices that need a second factor get a TOTP device; everyone gets one API token.
+    if spec.office in SECOND_FACTOR_OFFICES:
+        accounts_demo.ensure_totp_device(user)
+    accounts_demo.ensure_api_token(user)
 
 
 @transaction.atomic
@@ -207,7 +213,9 @@ def registry_manifest() -> dict:
     names = dict(Party.objects.filter(short_name__in=order).values_list("short_name", "name"))
     people = [
         {"username": p.username, "password": p.password, "office": str(p.office), "party": names[p.party],
-         "party_short_name": p.party, "is_staff": p.is_staff}
+         "party_short_name": p.party, "is_staff": p.is_staff,
+         "totp_secret": accounts_demo.totp_secret(p.username) if p.office in SECOND_FACTOR_OFFICES else None,
+         "api_token": accounts_demo.api_token(p.username)}
         for p in PEOPLE
     ]
     return {"parties": party_entries, "srp_arrangements": arrangements, "people": people}

@@ -1,5 +1,6 @@
 """The portal endpoints of the people's API, mounted under /api/v1/ by portal/urls.py."""
 
+from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from portal.offices.api import OfficeViewSet
@@ -8,4 +9,7 @@ router = SimpleRouter()
 # basename "api-office": the pages already use the names "offices" and "office-detail".
 router.register("offices", OfficeViewSet, basename="api-office")
 
-urlpatterns: list = [*router.urls]
+urlpatterns: list = [
+    *router.urls,
+    path("", include("portal.accounts.api_urls")),  # GET /api/v1/account/ (docs/accounts.md)
+]
