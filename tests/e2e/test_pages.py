@@ -12,11 +12,15 @@ from tests.helpers.cast import PASSWORD
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def sign_in(page, live_server, username: str) -> None:
+def sign_in(page, live_server, username: str, member=None) -> None:
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("main button[type=submit]")
+    if member is not None and member.device is not None:  # the second factor's step (issue 8)
+        page.wait_for_url(f"{live_server.url}/login/code/**")
+        page.fill("input[name=otp_token]", member.otp_code())
+        page.click("main button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
 
 
@@ -44,7 +48,7 @@ def test_404_page_has_the_layout_and_a_way_home(live_server, page, cast, csp_vio
 
 
 def test_403_page_has_the_layout_and_a_way_home(live_server, page, cast, csp_violations, tmp_path):
-    sign_in(page, live_server, cast.dcc_operator1.username)
+    sign_in(page, live_server, cast.dcc_operator1.username, cast.dcc_operator1)
     response = page.goto(f"{live_server.url}/admin/pki/certificate/add/")  # certificates come from issuance only
     assert response.status == 403
     assert "script-src 'self'" in response.headers["content-security-policy"]
@@ -60,7 +64,7 @@ def test_403_page_has_the_layout_and_a_way_home(live_server, page, cast, csp_vio
 
 
 def test_sign_out_from_a_typed_logout_address(live_server, page, cast, csp_violations, tmp_path):
-    sign_in(page, live_server, cast.authority_officer.username)
+    sign_in(page, live_server, cast.authority_officer.username, cast.authority_officer)
     response = page.goto(f"{live_server.url}/logout/")
     assert response.status == 200
     assert page.locator("main h1").inner_text() == "Sign out"

@@ -48,15 +48,18 @@ def give_device(user) -> TOTPDevice:
     return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
 
 
-def verified_client(user) -> Client:
-    """A client signed in as ``user`` whose session passed the second factor (a device is made if needed)."""
+def pass_second_factor(client: Client, user) -> Client:
+    """Sign ``client`` in as ``user`` with a session that passed the second factor (a device is made if needed)."""
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or give_device(user)
-    client = Client()
     client.force_login(user)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return client
+
+
+def verified_client(user) -> Client:
+    return pass_second_factor(Client(), user)
 
 
 def sign_in(client: Client, username: str, password: str = PASSWORD, **extra):

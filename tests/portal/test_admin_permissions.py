@@ -49,6 +49,8 @@ RIGHTS: dict[str, set[str]] = {
     "contingency.device": {VIEW, ADD, CHANGE},
     "contingency.adtfile": {VIEW},  # ADT files change only through contingency.adt.services (four eyes)
     "contingency.adtthreshold": {VIEW},
+    # django-otp's devices: a superuser removes a lost authenticator; the service desk has no rights on them.
+    "otp_totp.totpdevice": set(),
 }
 NON_STAFF = ("authority_officer", "srp_sro", "srp_aro", "outsider")
 

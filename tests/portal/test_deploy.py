@@ -39,7 +39,8 @@ def production_env(tmp_path) -> dict[str, str]:
 def test_check_deploy_gives_no_warning_at_all_on_production_settings(tmp_path):
     done = check_deploy(tmp_path, **production_env(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "System check identified no issues (0 silenced)." in done.stdout
+    # The one silenced check is axes.W006, on purpose: the lockout is per username only (issue 8, settings.py).
+    assert "System check identified no issues (1 silenced)." in done.stdout
 
 
 @pytest.mark.slow
