@@ -458,3 +458,17 @@ def test_the_account_page_links_to_password_second_factor_and_tokens(people, who
     for name in ("password_change", "otp-enrol", "tokens"):
         assert f'href="{reverse(name)}"'.encode() in page.content
     assert user.username.encode() in page.content
+
+
+# --- the cast: every account page with each office and the outsider ---------------------------------------
+
+def test_with_the_cast_only_dcc_operators_see_lockouts_and_everyone_has_their_account_pages(cast):
+    for member in cast:
+        lockouts = member.client.get(reverse("lockouts"))
+        expected = 200 if member in cast.dcc_operators else 403
+        assert lockouts.status_code == expected, member.name
+        for name in ("account", "password_change", "tokens", "otp-enrol"):
+            assert member.client.get(reverse(name)).status_code == 200, (member.name, name)
+        body = member.client.get(reverse("api-account")).json()
+        assert body["username"] == member.username
+        assert body["second_factor_required"] == (member.device is not None)
