@@ -219,12 +219,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    # A person's API token (knox: "Authorization: Token <token>") or their browser session. The token scheme
-    # comes first so that a call without valid credentials is 401 with "WWW-Authenticate: Token" (DRF takes the
-    # challenge from the first class; the session class has none and would make it 403).
+    # A person's browser session or their API token (knox: "Authorization: Token <token>"). The session class
+    # comes first, as before tokens existed: a call without valid credentials stays 403 (not_authenticated, or
+    # authentication_failed for a bad token), the status the rooms' API tests expect.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+        "knox.auth.TokenAuthentication",
     ],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.PagePagination",
     "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",

@@ -12,7 +12,7 @@ from portal.models import Office
 from . import services
 
 
-class OfficeSerializer(serializers.ModelSerializer):
+class AccountOfficeSerializer(serializers.ModelSerializer):
     party = serializers.CharField(source="party.name")
     party_short_name = serializers.CharField(source="party.short_name")
 
@@ -24,7 +24,7 @@ class OfficeSerializer(serializers.ModelSerializer):
 class AccountSerializer(serializers.Serializer):
     username = serializers.CharField()
     name = serializers.CharField()
-    offices = OfficeSerializer(many=True)
+    offices = AccountOfficeSerializer(many=True)
     second_factor_required = serializers.BooleanField()
     second_factor_enrolled = serializers.BooleanField()
     authenticated_by = serializers.ChoiceField(choices=["token", "session"])

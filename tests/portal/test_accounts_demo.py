@@ -70,6 +70,6 @@ def test_a_revoked_demo_token_is_made_again_by_the_next_run(manifest_dir):
     aro = people(manifest_dir)["srp.aro"]
     AuthToken.objects.filter(user__username="srp.aro").delete()
     api = Client(HTTP_AUTHORIZATION=f"Token {aro['api_token']}")
-    assert api.get("/api/v1/account/").status_code == 401
+    assert api.get("/api/v1/account/").json()["code"] == "authentication_failed"
     call_command("seed_demo", out=str(manifest_dir), meters=1, no_progress=True)
     assert api.get("/api/v1/account/").status_code == 200
