@@ -13,6 +13,9 @@ from . import services
 
 
 class AccountOfficeSerializer(serializers.ModelSerializer):
+    # Plain strings here (the values of portal.choices): the offices endpoints name the office enums.
+    kind = serializers.CharField()
+    status = serializers.CharField()
     party = serializers.CharField(source="party.name")
     party_short_name = serializers.CharField(source="party.short_name")
 

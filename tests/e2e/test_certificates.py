@@ -9,6 +9,7 @@ from cryptography import x509
 
 from pki import ca as ca_module
 from pki.models import Certificate
+from tests.helpers.signin import sign_in_operator
 from tests.pki.test_orders_cast import PASSWORD, SOLR_EUI, csr_pem, make_cast
 
 
@@ -91,7 +92,7 @@ def test_aro_orders_downloads_is_refused_digital_signing_and_asks_for_a_revocati
 
     # A DCC operator approves it.
     page.click("header form button")  # sign out
-    sign_in(page, live_server, world.op1.get_username())
+    sign_in_operator(page, live_server.url, world.op1.get_username())  # with the second factor (issue 8)
     page.goto(f"{live_server.url}/certificates/revocation-requests/")
     page.screenshot(path=str(artifacts / "revocation-requests.png"), full_page=True)
     page.get_by_role("button", name="Approve (revoke)").click()

@@ -23,7 +23,12 @@ def otp_code_for(username: str) -> str:
     from django_otp.oath import TOTP
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+    device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
+    if device is None:  # a person made outside the cast: give them an authenticator now
+        from django.contrib.auth import get_user_model
+
+        device = TOTPDevice.objects.create(user=get_user_model().objects.get(username=username),
+                                           name="test authenticator", confirmed=True)
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits)
     step = max(totp.t(), device.last_t + 1)  # one step ahead is within django-otp's tolerance
     totp.time = step * device.step + device.t0 + 1

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from pki.models import Certificate, CertificateKind, CertificateOrder
 from pki.orders import services
 from portal.models import AuditRecord
+from tests.portal.test_accounts import force_login_verified  # DCC operators pass the second factor
 
 from .test_orders_cast import OTHER_EUI, SOLR_EUI, csr_pem, make_cast
 
@@ -26,7 +27,7 @@ def cast(smki):
 
 
 def client_for(client, person):
-    client.force_login(person)
+    force_login_verified(client, person)
     return client
 
 
@@ -92,9 +93,9 @@ def test_order_page_is_for_verified_aros_only(cast, client):
     url = reverse("certificate-order")
     assert client.get(url).status_code == 302  # sign in first
     for person in (cast.sro, cast.nominated_aro, cast.outsider, cast.op1, cast.authority_officer):
-        client.force_login(person)
+        force_login_verified(client, person)
         assert client.get(url).status_code == 403, person
-    client.force_login(cast.aro)
+    force_login_verified(client, cast.aro)
     page = client.get(url)
     assert page.status_code == 200
     offered = [u.eui for u in page.context["form"].fields["user_id"].queryset]
@@ -151,12 +152,12 @@ def test_certificate_list_is_scoped_to_the_party(cast, client):
     url = reverse("certificates")
     for person, visible in [(cast.aro, {mine}), (cast.sro, {mine}), (cast.outsider, {theirs}),
                             (cast.op1, {mine, theirs})]:
-        client.force_login(person)
+        force_login_verified(client, person)
         response = client.get(url)
         assert response.status_code == 200
         assert set(response.context["page"].object_list) == visible, person
     for person in (cast.nominated_aro, cast.authority_officer):
-        client.force_login(person)
+        force_login_verified(client, person)
         assert client.get(url).status_code == 403
 
 
@@ -185,14 +186,14 @@ def test_detail_page_is_scoped_and_offers_revocation_to_the_aro_only(cast, clien
     url = reverse("certificate-detail", args=[cert.pk])
     ask = reverse("certificate-revocation-request", args=[cert.pk])
     for person, may_ask in [(cast.aro, True), (cast.sro, False), (cast.op1, False)]:
-        client.force_login(person)
+        force_login_verified(client, person)
         response = client.get(url)
         assert response.status_code == 200
         assert (ask in response.content.decode()) is may_ask, person
     for person in (cast.outsider, cast.other_aro):
-        client.force_login(person)
+        force_login_verified(client, person)
         assert client.get(url).status_code == 404
-    client.force_login(cast.nominated_aro)
+    force_login_verified(client, cast.nominated_aro)
     assert client.get(url).status_code == 403
 
 
@@ -200,14 +201,14 @@ def test_download_is_the_pem_and_another_partys_certificate_is_404(cast, client)
     cert = issue(cast)
     url = reverse("certificate-download", args=[cert.pk])
     for person in (cast.aro, cast.sro, cast.op1):
-        client.force_login(person)
+        force_login_verified(client, person)
         response = client.get(url)
         assert response.status_code == 200
         assert response.content.decode() == cert.pem()
         assert x509.load_pem_x509_certificate(response.content).serial_number == int(cert.serial)
-    client.force_login(cast.outsider)
+    force_login_verified(client, cast.outsider)
     assert client.get(url).status_code == 404
-    client.force_login(cast.other_aro)
+    force_login_verified(client, cast.other_aro)
     assert client.get(url).status_code == 404
     # The public repository serves the same PEM by the serial the order answered.
     assert client.get(f"/smki/certificates/{cert.serial}.pem").content.decode() == cert.pem()

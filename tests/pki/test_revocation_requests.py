@@ -11,6 +11,7 @@ from pki.models import Certificate, CertificateKind, RevocationRequest
 from pki.orders import services
 from pki.repository import SignerRejected, resolve_signer
 from portal.models import AuditRecord
+from tests.portal.test_accounts import force_login_verified  # DCC operators pass the second factor
 
 from .test_orders_cast import OTHER_EUI, SOLR_EUI, csr_pem, make_cast
 
@@ -142,7 +143,7 @@ def test_asking_needs_a_reason_one_open_request_and_a_live_certificate(cast, cer
 # --- pages ----------------------------------------------------------------------------------------------------
 
 def test_the_page_flow_ask_then_approve(cast, cert, client):
-    client.force_login(cast.aro)
+    force_login_verified(client, cast.aro)
     url = reverse("certificate-revocation-request", args=[cert.pk])
     assert client.get(url).status_code == 200
     response = client.post(url, {"reason": "key compromise"})
@@ -156,7 +157,7 @@ def test_the_page_flow_ask_then_approve(cast, cert, client):
     assert response.status_code == 403
     assert '<code class="refusal-code">not-dcc-operator</code>' in response.content.decode()
 
-    client.force_login(cast.op1)
+    force_login_verified(client, cast.op1)
     assert list(client.get(reverse("revocation-requests")).context["page"].object_list) == [req]
     response = client.post(reverse("revocation-request-decide", args=[req.pk]), {"decision": "approve", "note": "ok"})
     assert response.status_code == 302
@@ -169,31 +170,31 @@ def test_the_page_flow_ask_then_approve(cast, cert, client):
 
 def test_pages_hide_another_partys_certificate_and_request(cast, cert, client):
     req = services.request_revocation(cast.aro, cert, "key lost")
-    client.force_login(cast.outsider)
+    force_login_verified(client, cast.outsider)
     assert client.get(reverse("certificate-revocation-request", args=[cert.pk])).status_code == 404
     assert client.post(reverse("certificate-revocation-request", args=[cert.pk]), {"reason": "x"}).status_code == 404
     assert client.get(reverse("revocation-requests")).context["page"].paginator.count == 0
     assert client.post(reverse("revocation-request-decide", args=[req.pk]), {"decision": "reject"}).status_code == 404
-    client.force_login(cast.other_aro)
+    force_login_verified(client, cast.other_aro)
     assert client.post(reverse("revocation-request-decide", args=[req.pk]), {"decision": "reject"}).status_code == 404
     req.refresh_from_db()
     assert req.status == RevocationRequest.Status.REQUESTED
 
 
 def test_the_sro_sees_but_cannot_ask_and_the_requester_operator_cannot_approve_on_the_page(cast, cert, client):
-    client.force_login(cast.sro)
+    force_login_verified(client, cast.sro)
     url = reverse("certificate-revocation-request", args=[cert.pk])
     assert client.get(url).status_code == 403
     response = client.post(url, {"reason": "key lost"})
     assert response.status_code == 403
     assert '<code class="refusal-code">not-aro-of-party</code>' in response.content.decode()
-    client.force_login(cast.aro_operator)
+    force_login_verified(client, cast.aro_operator)
     client.post(url, {"reason": "key lost"})
     req = RevocationRequest.objects.get()
     response = client.post(reverse("revocation-request-decide", args=[req.pk]), {"decision": "approve"})
     assert response.status_code == 403
     assert '<code class="refusal-code">four-eyes</code>' in response.content.decode()
-    client.force_login(cast.sro)
+    force_login_verified(client, cast.sro)
     assert list(client.get(reverse("revocation-requests")).context["page"].object_list) == [req]
 
 
