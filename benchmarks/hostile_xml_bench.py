@@ -22,8 +22,6 @@ with ``pki_import --trust-unchained``), so it never touches real data.
 from __future__ import annotations
 
 import argparse
-import io
-import os
 import statistics
 import subprocess
 import sys
@@ -31,67 +29,34 @@ import tempfile
 import time
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-VECTORS_DIR = Path(os.environ.get("SOLR_VECTORS_DIR", PROJECT_DIR.parent / "shared" / "vectors"))
-TEMPLATE = VECTORS_DIR / "duis-templates/templates/ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML"
-KEYS = VECTORS_DIR / "dccboxed-signing-tool/keys"
-SIGNER = "xml-sign-90B3D51F30010000-ds"
+from signing_world import KEYS, PROJECT_DIR, SIGNER, TEMPLATE, VECTORS_DIR, import_signer, setup_django
 
-
-def _setup_django(data_dir: str) -> None:
-    os.environ["SOLR_DATA_DIR"] = data_dir
-    os.environ.pop("DATABASE_URL", None)  # the embedded SQLite database inside the temporary data dir
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
-    sys.path.insert(0, str(PROJECT_DIR))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
-    call_command("pki_import", "--trust-unchained", str(KEYS / f"{SIGNER}.pem"), verbosity=0, stdout=io.StringIO())
-
+from tests.helpers.hostile_xml import declarations, in_body, on_root
 
 # --- hostile shapes, made from the signed bytes (never re-signed) ----------------------------------------------
 
-def _declarations(n: int) -> bytes:
-    return b"".join(b' xmlns:n%d="urn:x:%d"' % (i, i) for i in range(n))
-
-
-def _on_root(signed: bytes, extra: bytes) -> bytes:
-    """``extra`` inserted into the root's start tag (just after its name)."""
-    start = signed.index(b"<sr:Request") + len(b"<sr:Request")
-    return signed[:start] + extra + signed[start:]
-
-
-def _in_body(signed: bytes, content: bytes) -> bytes:
-    """``content`` inserted at the start of sr:Body (signed content: the digest no longer matches)."""
-    start = signed.index(b"<sr:Body>") + len(b"<sr:Body>")
-    return signed[:start] + content + signed[start:]
-
-
 def ns_nested(signed: bytes, namespaces: int, elements: int) -> bytes:
-    return _in_body(_on_root(signed, _declarations(namespaces)), b"<e>" * elements + b"</e>" * elements)
+    return in_body(on_root(signed, declarations(namespaces)), b"<e>" * elements + b"</e>" * elements)
 
 
 def ns_flat(signed: bytes, namespaces: int, elements: int) -> bytes:
-    return _in_body(_on_root(signed, _declarations(namespaces)), b"<e/>" * elements)
+    return in_body(on_root(signed, declarations(namespaces)), b"<e/>" * elements)
 
 
 def attributes(signed: bytes, count: int) -> bytes:
-    return _in_body(signed, b"<e" + b"".join(b' a%d="%d"' % (i, i) for i in range(count)) + b"/>")
+    return in_body(signed, b"<e" + b"".join(b' a%d="%d"' % (i, i) for i in range(count)) + b"/>")
 
 
 def nested(signed: bytes, depth: int) -> bytes:
-    return _in_body(signed, b"<e>" * depth + b"</e>" * depth)
+    return in_body(signed, b"<e>" * depth + b"</e>" * depth)
 
 
 def flat(signed: bytes, elements: int) -> bytes:
-    return _in_body(signed, b"<e/>" * elements)
+    return in_body(signed, b"<e/>" * elements)
 
 
 def big_text(signed: bytes, size: int, char: bytes = b"x") -> bytes:
-    return _in_body(signed, b"<e>" + char * size + b"</e>")
+    return in_body(signed, b"<e>" + char * size + b"</e>")
 
 
 def _fill(make, signed: bytes, arg_for_size, limit: int) -> list[bytes]:
@@ -125,17 +90,17 @@ def families(signed: bytes, limit: int) -> list[tuple[str, bytes]]:
         (f"within limits: {L.max_namespaces - 4} more ns x {L.max_elements - 30} elements",
          ns_flat(signed, L.max_namespaces - 4, L.max_elements - 30)),
         (f"within limits: depth {L.max_depth} x {L.max_elements - 60} elements",
-         _in_body(signed, (b"<e>" * (L.max_depth - 4) + b"</e>" * (L.max_depth - 4)) * ((L.max_elements - 60)
+         in_body(signed, (b"<e>" * (L.max_depth - 4) + b"</e>" * (L.max_depth - 4)) * ((L.max_elements - 60)
                                                                                       // (L.max_depth - 4)))),
         (f"within limits: {L.max_attributes} attributes x 50 elements",
-         _in_body(signed, (b"<e" + b"".join(b' a%d="1"' % i for i in range(L.max_attributes)) + b"/>") * 50)),
+         in_body(signed, (b"<e" + b"".join(b' a%d="1"' % i for i in range(L.max_attributes)) + b"/>") * 50)),
         ("within limits: one text node up to the body limit", big_text(signed, limit - 4096)),
         ("within limits: text of '>' up to the body limit (C14N writes &gt;)",
          big_text(signed, limit - 4096, b">")),
         ("within limits: text of &#13; up to the body limit (C14N writes &#xD;)",
          big_text(signed, (limit - 4096) // 5, b"&#13;")),
         ("within limits: elements with text up to the body limit",
-         _in_body(signed, (b"<e>" + b"x" * ((limit - 4096) // (L.max_elements - 30) - 7) + b"</e>")
+         in_body(signed, (b"<e>" + b"x" * ((limit - 4096) // (L.max_elements - 30) - 7) + b"</e>")
                   * (L.max_elements - 30))),
     ]
     docs.extend(within)
@@ -193,7 +158,8 @@ def main() -> int:
         return 2
 
     with tempfile.TemporaryDirectory(prefix="hostile-xml-bench-") as data_dir:
-        _setup_django(data_dir)
+        setup_django(data_dir)
+        import_signer()
         from cryptography import x509
         from cryptography.hazmat.primitives.serialization import load_der_private_key
 

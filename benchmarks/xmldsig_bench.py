@@ -20,39 +20,16 @@ never touches real data.
 from __future__ import annotations
 
 import argparse
-import io
-import os
 import statistics
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-VECTORS_DIR = Path(os.environ.get("SOLR_VECTORS_DIR", PROJECT_DIR.parent / "shared" / "vectors"))
-TEMPLATE = VECTORS_DIR / "duis-templates/templates/ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML"
-KEYS = VECTORS_DIR / "dccboxed-signing-tool/keys"
-SIGNER = "xml-sign-90B3D51F30010000-ds"
+from signing_world import KEYS, SIGNER, TEMPLATE, VECTORS_DIR, import_signer, setup_django
+
 SR = "http://www.dccinterface.co.uk/ServiceUserGateway"
 
 
-def _setup_django(data_dir: str) -> None:
-    os.environ["SOLR_DATA_DIR"] = data_dir
-    os.environ.pop("DATABASE_URL", None)  # the embedded SQLite database inside the temporary data dir
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
-    sys.path.insert(0, str(PROJECT_DIR))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
-
-
-def _import_signer() -> None:
-    from django.core.management import call_command
-
-    call_command("pki_import", "--trust-unchained", str(KEYS / f"{SIGNER}.pem"), verbosity=0, stdout=io.StringIO())
 
 
 def _requests(n: int) -> list:
@@ -85,7 +62,7 @@ def main() -> int:
         return 2
 
     with tempfile.TemporaryDirectory(prefix="xmldsig-bench-") as data_dir:
-        _setup_django(data_dir)
+        setup_django(data_dir)
         import xmlsec
         from cryptography import x509
         from cryptography.hazmat.primitives.serialization import load_der_private_key
@@ -95,7 +72,7 @@ def main() -> int:
 
         key = load_der_private_key((KEYS / f"{SIGNER}.key").read_bytes(), password=None)
         cert = x509.load_pem_x509_certificate((KEYS / f"{SIGNER}.pem").read_bytes())
-        _import_signer()
+        import_signer()
         documents = _requests(args.n)
 
         sign_times, signed = [], []

@@ -6,17 +6,13 @@ PostgreSQL), started together at a barrier and held open long enough to overlap.
 
 from __future__ import annotations
 
-import threading
-import time
-from types import SimpleNamespace
-
 import pytest
-from django.db import connection
 
 from contingency.adt import services
 from contingency.adt.services import AdtRefused, approve_adt_file, reject_adt_file, upload_adt_file
 from contingency.models import AdtFile, AdtFileState, AdtThreshold
 from portal.models import AuditRecord
+from tests.helpers.races import hold_transactions_open, race
 
 from .adt_cast import SUPPLIER_GS, SUPPLIER_IS, csv_bytes, make_cast, solr_row
 
@@ -25,40 +21,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(autouse=True)
 def slow_audit(monkeypatch):
-    """Each action's audit record is written inside its transaction, after its changes: sleeping there holds the
-    transaction open, so the two actions of a race overlap however fast the machine is."""
-    real = services.audit.write
+    hold_transactions_open(monkeypatch, services)
 
-    def write(*args, **kwargs):
-        record = real(*args, **kwargs)
-        time.sleep(0.2)
-        return record
-
-    monkeypatch.setattr(services, "audit", SimpleNamespace(write=write))
-
-
-def race(*actions):
-    """Run the actions in threads started together; returns each one's result or exception."""
-    barrier = threading.Barrier(len(actions))
-    results: list[object] = [None] * len(actions)
-
-    def run(i, action):
-        try:
-            connection.ensure_connection()  # connect first, so the actions themselves overlap
-            barrier.wait(timeout=30)
-            results[i] = action()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a thread did not finish within 60 s"
-    return results
 
 
 @pytest.mark.parametrize("rounds", range(3))

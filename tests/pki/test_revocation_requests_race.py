@@ -4,16 +4,12 @@ with its own database connection, started together and held open long enough to 
 
 from __future__ import annotations
 
-import threading
-import time
-from types import SimpleNamespace
-
 import pytest
-from django.db import connection
 
 from pki.models import Certificate, CertificateKind, RevocationRequest
 from pki.orders import services
 from portal.models import AuditRecord
+from tests.helpers.races import hold_transactions_open, race
 
 from .test_orders_cast import SOLR_EUI, csr_pem, make_cast
 
@@ -22,39 +18,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def slow_audit(monkeypatch):
-    """The decision's audit record is written inside its transaction, after the compare-and-set: sleeping there
-    holds the transaction open, so the two decisions overlap however fast the machine is."""
-    real = services.audit.write
+    hold_transactions_open(monkeypatch, services)
 
-    def write(*args, **kwargs):
-        record = real(*args, **kwargs)
-        time.sleep(0.2)
-        return record
-
-    monkeypatch.setattr(services, "audit", SimpleNamespace(write=write))
-
-
-def race(*actions):
-    barrier = threading.Barrier(len(actions))
-    results: list[object] = [None] * len(actions)
-
-    def run(i, action):
-        try:
-            connection.ensure_connection()  # connect first, so the actions themselves overlap
-            barrier.wait(timeout=30)
-            results[i] = action()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a thread did not finish within 60 s"
-    return results
 
 
 @pytest.mark.parametrize("second", ["approve", "reject"])

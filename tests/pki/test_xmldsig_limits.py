@@ -14,6 +14,7 @@ import pytest
 from lxml import etree
 
 from pki import safexml, xmldsig
+from tests.helpers.hostile_xml import declarations, in_body, on_root
 from tests.pki import xmldsig_cases as cases
 
 LIMIT_CODES = {"too-many-namespaces", "too-many-attributes", "too-many-elements", "too-deep", "too-large"}
@@ -41,19 +42,6 @@ def no_crypto(monkeypatch):
     monkeypatch.setattr(xmldsig, "_c14n_without", refuse)
 
 
-def _on_root(signed: bytes, extra: bytes) -> bytes:
-    start = signed.index(b"<sr:Request") + len(b"<sr:Request")
-    return signed[:start] + extra + signed[start:]
-
-
-def _in_body(signed: bytes, content: bytes) -> bytes:
-    start = signed.index(b"<sr:Body>") + len(b"<sr:Body>")
-    return signed[:start] + content + signed[start:]
-
-
-def _declarations(n: int) -> bytes:
-    return b"".join(b' xmlns:n%d="urn:x:%d"' % (i, i) for i in range(n))
-
 
 def _attributes(n: int) -> bytes:
     return b"".join(b' a%d="%d"' % (i, i) for i in range(n))
@@ -61,12 +49,12 @@ def _attributes(n: int) -> bytes:
 
 def ns_bomb(signed: bytes) -> bytes:
     """Issue 7's first shape: 1,000 namespace declarations on the root, 16,000 nested elements in the body."""
-    return _in_body(_on_root(signed, _declarations(1000)), b"<e>" * 16000 + b"</e>" * 16000)
+    return in_body(on_root(signed, declarations(1000)), b"<e>" * 16000 + b"</e>" * 16000)
 
 
 def attribute_bomb(signed: bytes) -> bytes:
     """Issue 7's second shape: 60,000 attributes on one element."""
-    return _in_body(signed, b"<e" + _attributes(60000) + b"/>")
+    return in_body(signed, b"<e" + _attributes(60000) + b"/>")
 
 
 def _refuse(data: bytes, resolver, **kwargs) -> xmldsig.SignatureRejected:
@@ -110,17 +98,17 @@ L = safexml.DEFAULT_LIMITS
 # Each shape at the limit (+0) and one over it (+1). sr:Body is at depth 2, so n nested elements at its
 # start reach depth 2 + n.
 SHAPES = {
-    "namespaces-on-root": (lambda s, k: _on_root(s, _declarations(L.max_namespaces - _namespaces(s) + k)),
+    "namespaces-on-root": (lambda s, k: on_root(s, declarations(L.max_namespaces - _namespaces(s) + k)),
                            "too-many-namespaces"),
-    "namespaces-in-body": (lambda s, k: _in_body(s, b"<e" + _declarations(L.max_namespaces - _namespaces(s) + k)
+    "namespaces-in-body": (lambda s, k: in_body(s, b"<e" + declarations(L.max_namespaces - _namespaces(s) + k)
                                                  + b"/>"), "too-many-namespaces"),
-    "attributes-on-one-element": (lambda s, k: _in_body(s, b"<e" + _attributes(L.max_attributes + k) + b"/>"),
+    "attributes-on-one-element": (lambda s, k: in_body(s, b"<e" + _attributes(L.max_attributes + k) + b"/>"),
                                   "too-many-attributes"),
-    "elements-empty": (lambda s, k: _in_body(s, b"<e/>" * (L.max_elements - _elements(s) + k)),
+    "elements-empty": (lambda s, k: in_body(s, b"<e/>" * (L.max_elements - _elements(s) + k)),
                        "too-many-elements"),
-    "elements-with-end-tags": (lambda s, k: _in_body(s, b"<e></e>" * (L.max_elements - _elements(s) + k)),
+    "elements-with-end-tags": (lambda s, k: in_body(s, b"<e></e>" * (L.max_elements - _elements(s) + k)),
                                "too-many-elements"),
-    "depth": (lambda s, k: _in_body(s, b"<e>" * (L.max_depth - 2 + k) + b"</e>" * (L.max_depth - 2 + k)),
+    "depth": (lambda s, k: in_body(s, b"<e>" * (L.max_depth - 2 + k) + b"</e>" * (L.max_depth - 2 + k)),
               "too-deep"),
 }
 
@@ -151,7 +139,7 @@ def test_at_each_limit_the_document_reaches_the_digest_check(signed, resolver, s
     ids=["equals-budget", "depth-over-libxml2", "elements-by-bytes"],
 )
 def test_other_shapes_are_refused_with_their_codes(signed, resolver, no_crypto, content, code):
-    assert _refuse(_in_body(signed, content), resolver).code == code
+    assert _refuse(in_body(signed, content), resolver).code == code
 
 
 def test_limits_can_be_set_by_the_caller(signed, resolver):
@@ -182,7 +170,7 @@ def test_limits_are_checked_on_the_bytes_before_parsing(signed, monkeypatch):
         raise AssertionError("the parser ran")
 
     monkeypatch.setattr(safexml, "_parser", no_parsing)
-    bombs = [(ns_bomb(signed), "too-many-namespaces"), (_in_body(signed, b"<e/>" * 5000), "too-many-elements"),
+    bombs = [(ns_bomb(signed), "too-many-namespaces"), (in_body(signed, b"<e/>" * 5000), "too-many-elements"),
              (attribute_bomb(signed), "too-many-attributes")]
     for bomb, code in bombs:
         with pytest.raises(safexml.XMLRejected) as info:

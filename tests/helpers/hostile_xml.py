@@ -1,0 +1,23 @@
+"""Hostile shapes made from a signed DUIS request's bytes, never re-signed (issue 7 point 1).
+
+Shared by the limit tests (tests/pki/test_xmldsig_limits.py) and the benchmark (benchmarks/hostile_xml_bench.py),
+so both try exactly the same documents.
+"""
+
+from __future__ import annotations
+
+
+def declarations(n: int) -> bytes:
+    return b"".join(b' xmlns:n%d="urn:x:%d"' % (i, i) for i in range(n))
+
+
+def on_root(signed: bytes, extra: bytes) -> bytes:
+    """``extra`` inserted into the root's start tag (just after its name)."""
+    start = signed.index(b"<sr:Request") + len(b"<sr:Request")
+    return signed[:start] + extra + signed[start:]
+
+
+def in_body(signed: bytes, content: bytes) -> bytes:
+    """``content`` inserted at the start of sr:Body (signed content: the digest no longer matches)."""
+    start = signed.index(b"<sr:Body>") + len(b"<sr:Body>")
+    return signed[:start] + content + signed[start:]
