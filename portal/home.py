@@ -105,13 +105,15 @@ def panels_for(user) -> list[ShownPanel]:
 
 def nominations_to_verify(viewer: Viewer) -> list[Item] | None:
     """DCC operator: the nominated offices waiting for verification (SEC L: the DCC verifies an ARO's
-    nomination). Never the operator's own nomination: the verifier is never the nominee."""
+    nomination). Never one the operator may not decide: the verifier is neither the nominator nor the nominee."""
     if not viewer.is_dcc_operator:
         return None
-    from .models import Office  # the registry's models, imported when the panel runs (not at app loading)
+    # Imported when the panel runs (the registry's models are not loaded at app loading).
+    from .offices.services import nominations_to_decide
 
-    pending = (Office.objects.filter(status=OfficeStatus.NOMINATED).exclude(person=viewer.user)
-               .select_related("person", "party").order_by("created_at", "pk"))[:PANEL_LIMIT]
+    # The four-eyes rule decides what is listed: never one this operator nominated nor one naming them.
+    pending = (nominations_to_decide(viewer.user).select_related("person", "party")
+               .order_by("created_at", "pk"))[:PANEL_LIMIT]
     return [
         Item(text=f"{office.person.get_username()} — {office.get_kind_display()} of {office.party.name}",
              url=url_or_none("office-detail", office.pk) or url_or_none("offices"),

@@ -102,9 +102,13 @@ def office_detail(request, pk: int):
         else:
             return redirect("office-detail", pk=office.pk)
     is_operator = services.is_dcc_operator(request.user)
+    own_nomination = request.user.pk in (office.nominated_by_id, office.person_id)
     context = {
         "office": office, "refusal": refusal, "reject_form": reject_form,
-        "may_decide": is_operator and office.status == OfficeStatus.NOMINATED,
+        # Four eyes (SEC L / RAPP): the nominator and the nominee never see the buttons; the service refuses them
+        # anyway (office-four-eyes-*), this only keeps the page from offering what it would refuse.
+        "may_decide": is_operator and office.status == OfficeStatus.NOMINATED and not own_nomination,
+        "own_nomination": is_operator and office.status == OfficeStatus.NOMINATED and own_nomination,
         "may_remove": services.may_remove(request.user, office) and office.status in LIVE_OFFICE_STATUSES,
     }
     return render(request, "offices/detail.html", context, status=refusal.http_status if refusal else 200)

@@ -5,6 +5,7 @@ import datetime as dt
 import hashlib
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from contingency.models import AdtFile, AdtFileState
@@ -78,6 +79,22 @@ def test_an_operator_is_not_asked_to_verify_their_own_nomination(cast):
                           status=OfficeStatus.NOMINATED)
     assert shown(cast.dcc_operator1.user)["portal.nominations"] == []
     assert len(shown(cast.dcc_operator2.user)["portal.nominations"]) == 1
+
+
+def test_an_operator_is_not_asked_to_verify_a_nomination_they_made(cast):
+    """Seen by a newcomer: an operator who added an ARO in the admin (a nomination by that operator) was asked
+    to verify it on the home page, and the office page offered the buttons the service then refused."""
+    nominee = PersonFactory(username="aro-by-op1")
+    office = Office.objects.create(person=nominee, kind=OfficeKind.ARO, party=cast.srp, status=OfficeStatus.NOMINATED,
+                                   nominated_by=cast.dcc_operator1.user)
+    assert shown(cast.dcc_operator1.user)["portal.nominations"] == []
+    assert shown(cast.dcc_operator2.user)["portal.nominations"] == [
+        "aro-by-op1 — Authorised Responsible Officer of Cast SRP"]
+    page = cast.dcc_operator1.client.get(reverse("office-detail", args=[office.pk]))
+    assert not page.context["may_decide"] and page.context["own_nomination"]
+    assert b'id="verify"' not in page.content and b'id="four-eyes-note"' in page.content
+    other = cast.dcc_operator2.client.get(reverse("office-detail", args=[office.pk]))
+    assert other.context["may_decide"] and b'id="verify"' in other.content
 
 
 # --- ADT files to approve (contingency) ----------------------------------------------------------------
