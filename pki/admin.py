@@ -1,12 +1,20 @@
-"""Admin: the issuance policy is editable data; certificates, CAs, orders and CRLs are read-only records
-(they change only through pki.issuance / pki.revocation, which audit every change)."""
+"""Admin: the issuance policy is editable data; certificates, CAs, orders, revocation requests and CRLs are
+read-only records (they change only through pki.issuance / pki.revocation / pki.orders.services, which audit every
+change)."""
 
 from django import forms
 from django.contrib import admin
 
 from portal.admin import ReadOnlyAdmin
 
-from .models import Certificate, CertificateAuthority, CertificateOrder, IssuancePolicy, RevocationList
+from .models import (
+    Certificate,
+    CertificateAuthority,
+    CertificateOrder,
+    IssuancePolicy,
+    RevocationList,
+    RevocationRequest,
+)
 
 
 def policy_role_choices() -> list[tuple[str, str]]:
@@ -86,3 +94,16 @@ class CertificateOrderAdmin(ReadOnlyAdmin):
 class RevocationListAdmin(ReadOnlyAdmin):
     list_display = ("ca", "number", "this_update", "next_update")
     exclude = ("der",)
+
+
+@admin.register(RevocationRequest)
+class RevocationRequestAdmin(ReadOnlyAdmin):
+    """The DCC service desk looks here only: a request is decided on the portal's pages (or the API), where
+    pki.orders.services applies the four-eyes rule and audits the decision (SMKI RAPP: revocation requested by an
+    ARO, decided by the DCC)."""
+
+    list_display = ("requested_at", "certificate", "status", "requested_by", "decided_by", "decided_at", "reason")
+    list_filter = ("status",)
+    list_select_related = ("certificate", "requested_by", "decided_by")
+    search_fields = ("certificate__serial", "certificate__subject_eui", "requested_by__username", "reason")
+    date_hierarchy = "requested_at"

@@ -4,10 +4,10 @@ Each action takes the acting person and validated values, runs in one transactio
 with that person as the actor, and refuses with a ``portal.errors.Refusal`` whose ``code`` is listed in
 docs/refusal-codes.md ("ADT files"):
 
-- ``upload_adt_file(person, party, file_name, data)`` — an SRO (not removed) or a verified ARO of ``party``
-  (SEC Section L, the SMKI RAPP). Every row is checked (``parse.parse_adt`` then ``check_rows`` against the
-  registry); any problem refuses the whole file with ``AdtFileRejected`` listing them all, and nothing is
-  stored.
+- ``upload_adt_file(person, party, file_name, data)`` — an acting SRO (neither rejected nor removed) or a
+  verified ARO of ``party`` (SEC Section L, the SMKI RAPP); who acts is the registry's word, ``portal.offices``.
+  Every row is checked (``parse.parse_adt`` then ``check_rows`` against the registry); any problem refuses the
+  whole file with ``AdtFileRejected`` listing them all, and nothing is stored.
 - ``approve_adt_file(person, adt_file)`` — another SRO of the same Party or a DCC operator; never the
   uploader (four eyes). Compare-and-set on ``state``: of two approvers at once, one wins and the other is
   refused with ``adt-file-not-submitted``.
@@ -23,12 +23,11 @@ import hashlib
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from portal import audit
+from portal import audit, offices
 from portal.errors import Refusal
-from portal.models import Office, OfficeKind, OfficeStatus, Party, PartyKind, UserID, solr_role_code
+from portal.models import Office, OfficeKind, Party, PartyKind, UserID, solr_role_code
 
 from .. import conf
 from ..models import AdtFile, AdtFileState, AdtThreshold
@@ -68,38 +67,32 @@ def read_upload(uploaded) -> bytes:
 
 # --- who --------------------------------------------------------------------------------------------
 
-def _live_offices(person):
-    return Office.objects.filter(person_id=person.pk).exclude(status=OfficeStatus.REMOVED)
-
-
 def _acting_offices(person):
-    """The offices through which ``person`` may act: SROs and DCC operators not removed, AROs verified only
-    (issue 8 point 5: only a verified ARO acts for its Party)."""
-    if not getattr(person, "is_active", False):
-        return Office.objects.none()
-    return _live_offices(person).filter(~Q(kind=OfficeKind.ARO) | Q(status=OfficeStatus.VERIFIED))
+    """The offices through which ``person`` may act now, in the registry's own words (``portal.offices``):
+    verified AROs only (issue 8 point 5), other offices while live, so a rejected or removed SRO acts for
+    nobody (SEC Section L, the SMKI RAPP); nothing for an anonymous or inactive person."""
+    return Office.objects.acting().of_person(person)
 
 
 def is_dcc_operator(person) -> bool:
-    return _acting_offices(person).filter(kind=OfficeKind.DCC_OPERATOR).exists()
+    """The registry's answer (``portal.offices.is_dcc_operator``), kept here for the ADT pages and API."""
+    return offices.is_dcc_operator(person)
 
 
 def may_upload(person, party: Party | int) -> bool:
-    """An SRO or a verified ARO of ``party``."""
-    return _acting_offices(person).filter(party_id=getattr(party, "pk", party),
-                                          kind__in=(OfficeKind.SRO, OfficeKind.ARO)).exists()
+    """An acting SRO or a verified ARO of ``party``."""
+    return offices.acting_sro(person, party) is not None or offices.acting_aro(person, party) is not None
 
 
 def upload_parties(person):
     """The Parties for which ``person`` may upload ADT files (the upload page's and the API's choice)."""
-    offices = _acting_offices(person).filter(kind__in=(OfficeKind.SRO, OfficeKind.ARO)).values("party_id")
-    return Party.objects.filter(pk__in=offices).order_by("name")
+    acting = _acting_offices(person).filter(kind__in=(OfficeKind.SRO, OfficeKind.ARO)).values("party_id")
+    return Party.objects.filter(pk__in=acting).order_by("name")
 
 
 def may_decide(person, adt_file: AdtFile) -> bool:
     """An SRO of the file's Party or a DCC operator (the four-eyes rule is checked apart: ``approve``)."""
-    return _acting_offices(person).filter(
-        Q(kind=OfficeKind.SRO, party_id=adt_file.party_id) | Q(kind=OfficeKind.DCC_OPERATOR)).exists()
+    return offices.acting_sro(person, adt_file.party_id) is not None or offices.is_dcc_operator(person)
 
 
 def visible_adt_files(person):

@@ -8,7 +8,7 @@ import pytest
 from contingency.adt.services import approve_adt_file, upload_adt_file
 from contingency.models import AdtFile, AdtFileState, AdtThreshold
 from portal.permissions import service_desk_group
-from tests.portal.test_accounts import pass_second_factor
+from tests.helpers.signin import pass_second_factor
 
 from .adt_cast import SUPPLIER_GS, csv_bytes, make_cast, solr_row
 

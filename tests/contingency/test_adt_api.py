@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from contingency.adt.services import approve_adt_file, upload_adt_file
 from contingency.models import AdtFile, AdtFileState, AdtThreshold
 from portal.models import AuditRecord, Office, OfficeKind, OfficeStatus
-from tests.portal.test_accounts import pass_second_factor
+from tests.helpers.signin import pass_second_factor
 
 from .adt_cast import SOLR_EUI, SUPPLIER_GS, SUPPLIER_IS, csv_bytes, make_cast, solr_row
 

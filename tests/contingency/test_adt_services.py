@@ -19,6 +19,7 @@ from .adt_cast import (
     SUPPLIER_IS,
     csv_bytes,
     make_cast,
+    office,
     solr_row,
 )
 
@@ -163,6 +164,29 @@ def test_nobody_else_approves(cast, who):
     assert info.value.code == "adt-approve-not-allowed"
     adt_file.refresh_from_db()
     assert adt_file.state == AdtFileState.SUBMITTED
+
+
+@pytest.mark.parametrize("status", [OfficeStatus.REJECTED, OfficeStatus.REMOVED])
+def test_a_rejected_or_removed_sro_neither_uploads_nor_decides(cast, status):
+    # Who acts is the registry's word (portal.offices, Office.objects.acting()): an SRO office that is rejected or
+    # removed acts for nobody, whatever statuses the registry adds (SEC Section L, the SMKI RAPP).
+    former = office(cast.srp, OfficeKind.SRO, status, username=f"srp-sro-{status}")
+    with pytest.raises(AdtRefused) as info:
+        upload(cast, former)
+    assert info.value.code == "adt-upload-not-allowed"
+    assert not AdtFile.objects.exists()
+    assert not services.may_upload(former, cast.srp) and not services.upload_parties(former).exists()
+
+    adt_file = upload(cast, cast.sro)
+    with pytest.raises(AdtRefused) as info:
+        approve_adt_file(former, adt_file)
+    assert info.value.code == "adt-approve-not-allowed"
+    with pytest.raises(AdtRefused) as info:
+        reject_adt_file(former, adt_file, "no")
+    assert info.value.code == "adt-reject-not-allowed"
+    adt_file.refresh_from_db()
+    assert adt_file.state == AdtFileState.SUBMITTED and not AdtThreshold.objects.active().exists()
+    assert not services.visible_adt_files(former).exists()
 
 
 def test_a_decided_file_cannot_be_approved_again(cast):

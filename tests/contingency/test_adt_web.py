@@ -10,8 +10,8 @@ from django.urls import reverse
 from contingency.adt.services import approve_adt_file, upload_adt_file
 from contingency.models import AdtFile, AdtFileState, AdtThreshold
 from portal.models import AuditRecord
+from tests.helpers.signin import pass_second_factor
 from tests.portal.factories import UserIDFactory
-from tests.portal.test_accounts import pass_second_factor
 
 from .adt_cast import SUPPLIER_GS, csv_bytes, make_cast, solr_row
 

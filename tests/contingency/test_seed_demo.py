@@ -105,7 +105,7 @@ def test_the_demo_dcc_operators_can_use_the_admin_but_not_delete(seeded, client)
     operator = next(p for p in load(seeded)["people"] if p["office"] == "dcc_operator")
     assert client.login(username=operator["username"], password=operator["password"])
     # A DCC operator passes the second factor (issue 8) with the manifest's TOTP secret before any page.
-    from tests.portal.test_accounts import code_from_base32
+    from tests.helpers.signin import code_from_base32
 
     assert client.post("/login/code/", {"otp_token": code_from_base32(operator["totp_secret"])}).status_code == 302
     for page in ("/admin/portal/party/", "/admin/portal/userid/", "/admin/contingency/device/",

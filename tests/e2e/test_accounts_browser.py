@@ -13,8 +13,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.models import Office, OfficeKind, OfficeStatus, PartyKind
 from tests.e2e.test_content_security_policy import violations, watch
+from tests.helpers.cast import PASSWORD
+from tests.helpers.signin import code_from_base32
 from tests.portal.factories import PartyFactory, PersonFactory
-from tests.portal.test_accounts import PASSWORD, code_from_base32
 
 SECRET = base64.b32encode(bytes(range(1, 21))).decode()  # as the manifest lists people[].totp_secret
 

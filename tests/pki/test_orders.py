@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from pki.models import Certificate, CertificateKind, CertificateOrder
 from pki.orders import services
 from portal.models import AuditRecord
-from tests.portal.test_accounts import force_login_verified  # DCC operators pass the second factor
+from tests.helpers.signin import force_login_verified  # DCC operators pass the second factor
 
 from .test_orders_cast import OTHER_EUI, SOLR_EUI, csr_pem, make_cast
 

@@ -11,7 +11,7 @@ from pki.models import Certificate, CertificateKind, RevocationRequest
 from pki.orders import services
 from pki.repository import SignerRejected, resolve_signer
 from portal.models import AuditRecord
-from tests.portal.test_accounts import force_login_verified  # DCC operators pass the second factor
+from tests.helpers.signin import force_login_verified  # DCC operators pass the second factor
 
 from .test_orders_cast import OTHER_EUI, SOLR_EUI, csr_pem, make_cast
 

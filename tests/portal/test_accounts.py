@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
-import time
 
 import pytest
 from axes.models import AccessAttempt
@@ -15,8 +14,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.crypto import hash_token
 from knox.models import AuthToken
@@ -24,54 +21,23 @@ from knox.models import AuthToken
 from portal import conf
 from portal.accounts import services
 from portal.models import AuditRecord, Office, OfficeKind, OfficeStatus, PartyKind
+from tests.helpers.cast import PASSWORD
+from tests.helpers.signin import (
+    code_for,
+    code_from_base32,
+    give_device,
+    pass_second_factor,
+)
+from tests.helpers.signin import sign_in_client as sign_in
 from tests.portal.factories import PartyFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "correct-horse-battery"  # PersonFactory's
 
-
-# --- helpers (also used by the browser test) -----------------------------------------------------------------
-
-def code_for(key: bytes, *, steps_from_now: int = 0) -> str:
-    """The TOTP code of ``key`` for the time step ``steps_from_now`` away (RFC 6238: 30 s, 6 digits)."""
-    totp = TOTP(key, step=30, t0=0, digits=6)
-    totp.time = time.time() + 30 * steps_from_now
-    return f"{totp.token():06d}"
-
-
-def code_from_base32(secret: str, *, steps_from_now: int = 0) -> str:
-    return code_for(base64.b32decode(secret), steps_from_now=steps_from_now)
-
-
-def give_device(user) -> TOTPDevice:
-    return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-
-
-def pass_second_factor(client: Client, user) -> Client:
-    """Sign ``client`` in as ``user`` with a session that passed the second factor (a device is made if needed)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or give_device(user)
-    client.force_login(user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
-    return client
-
-
-def force_login_verified(client: Client, user) -> Client:
-    """``client.force_login(user)``, and for a person who needs the second factor a session that passed it."""
-    if services.second_factor_required(user):
-        return pass_second_factor(client, user)
-    client.force_login(user)
-    return client
-
+# --- helpers --------------------------------------------------------------------------------------------------
 
 def verified_client(user) -> Client:
     return pass_second_factor(Client(), user)
-
-
-def sign_in(client: Client, username: str, password: str = PASSWORD, **extra):
-    return client.post(reverse("login"), {"username": username, "password": password}, **extra)
 
 
 def audit_actions(**filters) -> list[str]:

@@ -14,7 +14,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 
 from portal.models import AuditRecord
-from tests.portal.test_accounts import code_from_base32, sign_in
+from tests.helpers.signin import code_from_base32
+from tests.helpers.signin import sign_in_client as sign_in
 
 pytestmark = pytest.mark.django_db
 

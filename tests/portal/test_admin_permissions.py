@@ -20,6 +20,7 @@ from contingency.models import Device
 from pki.crl import issue_crl
 from pki.issuance import issue_certificate
 from pki.models import IssuancePolicy
+from pki.orders.services import request_revocation
 from portal import audit
 from portal.models import AuditRecord, Office, Party, SRPArrangement, solr_role_code
 from tests.helpers.pki import csr_for
@@ -29,9 +30,9 @@ pytestmark = pytest.mark.django_db
 
 VIEW, ADD, CHANGE = "view", "add", "change"
 # What a DCC operator may do with each registered model. The group holds view, add and change on every
-# model of portal, pki and contingency (no delete); the admin classes make the append-only records
-# (audit log, certificates, CAs, orders, CRLs) and the ADT files read-only for everyone. A model registered without a
-# row here fails test_every_registered_model_has_a_row: decide its rights when you register it.
+# model of portal, pki and contingency (no delete); the admin classes make the append-only records (audit log,
+# certificates, CAs, orders, revocation requests, CRLs) and the ADT files read-only for everyone. A model
+# registered without a row here fails test_every_registered_model_has_a_row: decide its rights when you register it.
 RIGHTS: dict[str, set[str]] = {
     "auth.user": set(),
     "auth.group": set(),
@@ -46,6 +47,7 @@ RIGHTS: dict[str, set[str]] = {
     "pki.certificateauthority": {VIEW},
     "pki.certificateorder": {VIEW},
     "pki.revocationlist": {VIEW},
+    "pki.revocationrequest": {VIEW},  # decided on the portal's pages (pki.orders.services: four eyes), not here
     "contingency.device": {VIEW, ADD, CHANGE},
     "contingency.adtfile": {VIEW},  # ADT files change only through contingency.adt.services (four eyes)
     "contingency.adtthreshold": {VIEW},
@@ -88,6 +90,7 @@ def world(cast, smki):
     adt = f"user_id,srv,target_supplier,warning_level,quarantine_level,window_minutes\n" \
           f"{solr_uid.eui},1.6,{supplier_uid.eui},100,200,60\n"
     approve_adt_file(cast.srp_sro.user, upload_adt_file(cast.srp_aro.user, cast.srp, "adt.csv", adt.encode()))
+    request_revocation(cast.srp_aro.user, issue_certificate(solr_uid, "xml-signing", csr_for()), "key compromise")
     audit.seal()
     return cast
 
