@@ -69,6 +69,7 @@ MIDDLEWARE = [
     # the code step until verified (portal/accounts/middleware.py, docs/accounts.md).
     "portal.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.http_errors.MethodNotAllowedPageMiddleware",  # a 405 on a page shows the error layout, not a blank
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: turns a sign-in refused for a locked username into the lockout page (429).

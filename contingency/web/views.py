@@ -67,11 +67,23 @@ def adt_upload(request):
     return render(request, "adt/upload.html", {"form": form}, status=400 if form.is_bound else 200)
 
 
+# The words the ADT file page's History shows for the audit actions of contingency/adt/services.py.
+HISTORY_LABELS = {
+    "adt_file.upload": "Uploaded",
+    "adt_file.approve": "Approved",
+    "adt_file.reject": "Rejected",
+    "adt_file.supersede": "Superseded",
+}
+
+
 def _detail(request, adt_file: AdtFile, refusal=None, status: int = 200):
     # A file may hold thousands of rows (up to SOLR_ADT_MAX_BYTES): shown a page at a time.
     rows = Paginator(adt_file.rows.select_related("user_id", "target_supplier"), ROWS_PAGE_SIZE).get_page(
         request.GET.get("page"))
-    history = AuditRecord.objects.filter(subject_type=AdtFile._meta.label, subject_id=str(adt_file.pk))
+    history = list(AuditRecord.objects.filter(subject_type=AdtFile._meta.label, subject_id=str(adt_file.pk)))
+    for record in history:
+        # People read words, not audit codes; an action without a word shows its code rather than nothing.
+        record.label = HISTORY_LABELS.get(record.action, record.action)
     submitted = adt_file.state == AdtFileState.SUBMITTED
     may_decide = submitted and services.may_decide(request.user, adt_file)
     return render(request, "adt/detail.html", {

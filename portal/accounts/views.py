@@ -55,6 +55,10 @@ def otp_verify(request):
         if getattr(request, "axes_locked_out", False):
             logout(request)  # AxesMiddleware answers with the lockout page
             return render(request, "accounts/otp_verify.html", {"form": form}, status=429)
+    if request.method == "POST":
+        # A refused code is spent (TOTP): the field comes back empty for the next one; the errors stay.
+        form.data = form.data.copy()
+        form.data["otp_token"] = ""
     return render(request, "accounts/otp_verify.html",
                   {"form": form, "next": _next_url(request), "refusal_code": refusal_code},
                   status=400 if refusal_code else 200)

@@ -132,3 +132,68 @@ def test_no_template_has_inline_script_or_style():
         for pattern, what in INLINE:
             found += [f"{template.relative_to(PROJECT_DIR)}: {what}: {m.group(0)!r}" for m in pattern.finditer(text)]
     assert not found, "\n".join(found)
+
+
+# --- newcomer walkthrough 2: page fixes ---------------------------------------------------------------
+
+@pytest.mark.parametrize("url", ["/account/tokens/revoke/", "/certificates/revocation-requests/1/decide/"])
+def test_get_on_a_post_only_page_shows_the_error_layout_with_405(cast, url):
+    response = cast.srp_aro.client.get(url)
+    page = assert_site_layout_with_a_way_home(response, 405, "405.html")
+    assert response["Allow"] == "POST"  # the status and the Allow header stay
+    assert page.xpath("//header//span[@class='who']/text()") == [cast.srp_aro.username]
+
+
+def test_a_405_from_the_api_is_not_turned_into_a_page(cast):
+    response = cast.srp_aro.client.delete(reverse("api-account"))
+    assert response.status_code == 405
+    assert response["Content-Type"].startswith("application/json")
+    assert "405.html" not in [t.name for t in response.templates]
+
+
+def test_the_layout_links_a_local_favicon_that_is_served(cast):
+    page = lxml.html.fromstring(cast.srp_sro.client.get("/").content)
+    [href] = page.xpath("//head/link[@rel='icon']/@href")
+    assert href == "/static/favicon.svg"
+    assert (PROJECT_DIR / "static" / "favicon.svg").read_text().lstrip().startswith("<svg")
+
+
+def test_a_wrong_code_is_cleared_from_the_code_field(cast):
+    from django.contrib.auth import SESSION_KEY
+
+    client = Client()
+    client.force_login(cast.dcc_operator1.user)  # the password step only: the code step follows
+    assert SESSION_KEY in client.session
+    right = cast.dcc_operator1.otp_code()
+    wrong = "000000" if right != "000000" else "111111"
+    response = client.post(reverse("otp-verify"), {"otp_token": wrong})
+    assert response.status_code == 400 and b'data-code="otp-invalid"' in response.content
+    page = lxml.html.fromstring(response.content)
+    [field] = page.xpath("//input[@name='otp_token']")
+    assert field.get("value") in (None, "")
+    assert page.xpath("//p[@class='error']/@id") == ["id_otp_token-error"]  # the error is still shown
+    # Cancel is a secondary button of its own sign-out form, beside Verify.
+    [cancel] = page.xpath("//main//button[@form]")
+    assert cancel.get("class") == "secondary"
+    assert page.xpath(f"//form[@id='{cancel.get('form')}']/@action") == [reverse("logout")]
+
+
+def test_adt_history_shows_words_and_the_state_is_a_badge(db):
+    from contingency.adt.services import approve_adt_file, upload_adt_file
+    from tests.contingency.adt_cast import csv_bytes, solr_row
+    from tests.contingency.adt_cast import make_cast as make_adt_cast
+
+    adt = make_adt_cast()
+    adt_file = upload_adt_file(adt.aro, adt.srp, "adt.csv", csv_bytes(solr_row()))
+    approve_adt_file(adt.sro, adt_file)
+    client = Client()
+    client.force_login(adt.sro)
+    response = client.get(reverse("adt-file-detail", args=[adt_file.pk]))
+    page = lxml.html.fromstring(response.content)
+    assert page.xpath("//h1/text()") == [f"ADT file #{adt_file.pk}"]  # the state is not run into the heading
+    assert page.xpath("//span[contains(@class, 'badge')]/@class") == ["badge state state-active"]
+    history = page.xpath("//td[@data-action]")
+    assert [(td.get("data-action"), td.text) for td in history] == [("adt_file.upload", "Uploaded"),
+                                                                     ("adt_file.approve", "Approved")]
+    user_ids = page.xpath("(//table)[1]/tbody/tr/td[2]")
+    assert user_ids and all(td.get("class") == "eui" for td in user_ids)  # an EUI-64 never wraps
