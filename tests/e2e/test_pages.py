@@ -85,3 +85,96 @@ def test_the_failed_sign_in_page(live_server, page, cast, csp_violations, tmp_pa
     assert page.input_value("#id_username") == cast.outsider.username
     page.screenshot(path=tmp_path / "login-failed.png", full_page=True)
     assert csp_violations == []
+
+
+# --- newcomer walkthrough 2: how the pages look -------------------------------------------------------
+
+def box(page, selector: str) -> dict:
+    found = page.locator(selector).first.bounding_box()
+    assert found is not None, selector
+    return found
+
+
+def style(page, selector: str, prop: str) -> str:
+    return page.locator(selector).first.evaluate(f"e => getComputedStyle(e)[{prop!r}]")
+
+
+def test_forms_details_banners_and_badges_look_tidy(live_server, page, csp_violations, tmp_path):
+    from contingency.models import AdtFile
+    from tests.contingency.adt_cast import csv_bytes, make_cast, solr_row
+    from tests.helpers.signin import sign_in as sign_in_as
+
+    adt = make_cast()
+    base = live_server.url
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    # An ARO uploads a file: the flash message is a green banner, the state a badge beside the heading.
+    sign_in_as(page, base, adt.aro.username)
+    page.goto(f"{base}/adt-files/upload/")
+    page.get_by_label("ADT file (CSV)").set_input_files(
+        {"name": "thresholds.csv", "mimeType": "text/csv", "buffer": csv_bytes(solr_row())})
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_selector("ul.messages li.success")
+    assert style(page, "ul.messages li.success", "backgroundColor") == "rgb(230, 244, 234)"
+    assert style(page, "ul.messages", "listStyleType") == "none"
+    assert page.locator("main h1").inner_text() == f"ADT file #{AdtFile.objects.get().pk}"  # no state in it
+    heading, badge = box(page, "main h1"), box(page, ".badge.state")
+    assert badge["x"] > heading["x"] + heading["width"] - 1  # beside the heading, not inside it
+    assert abs((badge["y"] + badge["height"] / 2) - (heading["y"] + heading["height"] / 2)) < heading["height"] / 2
+    assert style(page, "dl", "display") == "grid"  # the details: a two-column list
+    dt, dd = box(page, "dl dt"), box(page, "dl dd")
+    assert dd["x"] > dt["x"] + dt["width"] - 1 and abs(dd["y"] - dt["y"]) < 4  # side by side
+    assert style(page, "td.eui", "whiteSpace") == "nowrap"
+    assert page.locator("td[data-action]").all_inner_texts() == ["Uploaded"]
+    page.screenshot(path=tmp_path / "adt-detail.png", full_page=True)
+
+    # The filter card: each label sits right above its own control.
+    page.goto(f"{base}/adt-files/")
+    for pair in page.locator("form.filters .pair").all():
+        label, control = pair.locator("label").bounding_box(), pair.locator("select, input").bounding_box()
+        assert 0 <= control["y"] - (label["y"] + label["height"]) < 8
+        assert abs(control["x"] - label["x"]) < 2
+    page.screenshot(path=tmp_path / "adt-list.png", full_page=True)
+    page.click("header.top button[type=submit]")
+    page.wait_for_url(f"{base}/login/")
+
+    # The SRO's nomination form: email, date and select as wide as the text inputs.
+    sign_in_as(page, base, adt.sro.username)
+    page.goto(f"{base}/offices/nominate/")
+    text_width = box(page, "#id_username")["width"]
+    for selector in ("#id_email", "#id_screening_date", "#id_party"):
+        assert abs(box(page, selector)["width"] - text_width) < 2, selector
+    assert abs(box(page, "#id_party")["height"] - box(page, "#id_username")["height"]) < 3
+    page.screenshot(path=tmp_path / "nominate.png", full_page=True)
+
+    # A GET on a POST-only page: the error layout with 405, not a blank page.
+    response = page.goto(f"{base}/account/tokens/revoke/")
+    assert response.status == 405 and response.headers["allow"] == "POST"
+    check_error_page(page, "405")
+    page.screenshot(path=tmp_path / "405.png", full_page=True)
+
+    # The favicon is the local SVG, served.
+    icon = page.locator("head link[rel=icon]").get_attribute("href")
+    assert page.request.get(f"{base}{icon}").status == 200
+    assert csp_violations == []
+
+
+def test_the_code_step_has_a_secondary_cancel_beside_verify(live_server, page, cast, csp_violations, tmp_path):
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", cast.dcc_operator1.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/login/code/**")
+    right = cast.dcc_operator1.otp_code()
+    page.fill("input[name=otp_token]", "000000" if right != "000000" else "111111")
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_selector("p.error")
+    assert page.input_value("input[name=otp_token]") == ""  # the wrong code is cleared
+    verify, cancel = box(page, "button:has-text('Verify')"), box(page, "button:has-text('Cancel and sign out')")
+    assert abs(verify["y"] - cancel["y"]) < 2 and cancel["x"] > verify["x"]  # in one row
+    assert style(page, "button.secondary", "backgroundColor") == "rgb(255, 255, 255)"
+    assert style(page, "button:has-text('Verify')", "backgroundColor") != "rgb(255, 255, 255)"
+    page.screenshot(path=tmp_path / "otp-wrong.png", full_page=True)
+    page.get_by_role("button", name="Cancel and sign out").click()
+    page.wait_for_url(f"{live_server.url}/login/")
+    assert csp_violations == []
