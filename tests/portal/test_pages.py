@@ -197,3 +197,21 @@ def test_adt_history_shows_words_and_the_state_is_a_badge(db):
                                                                      ("adt_file.approve", "Approved")]
     user_ids = page.xpath("(//table)[1]/tbody/tr/td[2]")
     assert user_ids and all(td.get("class") == "eui" for td in user_ids)  # an EUI-64 never wraps
+
+
+def test_revocation_requests_link_each_serial_to_its_certificate(smki):
+    from pki.models import CertificateKind
+    from pki.orders import services
+    from tests.pki.test_orders_cast import SOLR_EUI, csr_pem
+    from tests.pki.test_orders_cast import make_cast as make_orders_cast
+
+    people = make_orders_cast()
+    cert = services.submit_order(people.aro, SOLR_EUI, CertificateKind.XML_SIGNING, csr_pem().encode()).certificate
+    services.request_revocation(people.aro, cert, "key compromise")
+    client = Client()
+    client.force_login(people.aro)
+    page = lxml.html.fromstring(client.get(reverse("revocation-requests")).content)
+    [row] = page.xpath("//tr[@data-request]")
+    assert row.xpath("td[2]/a/@href") == [reverse("certificate-detail", args=[cert.pk])]
+    assert row.xpath("td[2]/a/code/text()") == [cert.serial]
+    assert row.xpath("td[3]/@class") == ["eui"]  # an EUI-64 never wraps
