@@ -128,13 +128,16 @@ def test_forms_details_banners_and_badges_look_tidy(live_server, page, csp_viola
     assert page.locator("td[data-action]").all_inner_texts() == ["Uploaded"]
     page.screenshot(path=tmp_path / "adt-detail.png", full_page=True)
 
-    # The filter card: each label sits right above its own control.
-    page.goto(f"{base}/adt-files/")
-    for pair in page.locator("form.filters .pair").all():
-        label, control = pair.locator("label").bounding_box(), pair.locator("select, input").bounding_box()
-        assert 0 <= control["y"] - (label["y"] + label["height"]) < 8
-        assert abs(control["x"] - label["x"]) < 2
-    page.screenshot(path=tmp_path / "adt-list.png", full_page=True)
+    # The filter cards: each label sits right above its own control.
+    for path, shot in (("/adt-files/", "adt-list.png"), ("/smki/", "smki.png")):
+        page.goto(f"{base}{path}")
+        pairs = page.locator(".filters .pair").all()
+        assert len(pairs) >= 2, path
+        for pair in pairs:
+            label, control = pair.locator("label").bounding_box(), pair.locator("select, input").bounding_box()
+            assert 0 <= control["y"] - (label["y"] + label["height"]) < 8, path
+            assert abs(control["x"] - label["x"]) < 2, path
+        page.screenshot(path=tmp_path / shot, full_page=True)
     page.click("header.top button[type=submit]")
     page.wait_for_url(f"{base}/login/")
 
