@@ -74,11 +74,6 @@ def _acting_offices(person):
     return Office.objects.acting().of_person(person)
 
 
-def is_dcc_operator(person) -> bool:
-    """The registry's answer (``portal.offices.is_dcc_operator``), kept here for the ADT pages and API."""
-    return offices.is_dcc_operator(person)
-
-
 def may_upload(person, party: Party | int) -> bool:
     """An acting SRO or a verified ARO of ``party``."""
     return offices.acting_sro(person, party) is not None or offices.acting_aro(person, party) is not None
@@ -97,7 +92,7 @@ def may_decide(person, adt_file: AdtFile) -> bool:
 
 def visible_adt_files(person):
     """The ADT files ``person`` may see: every file for a DCC operator, else their Parties' files."""
-    if is_dcc_operator(person):
+    if offices.is_dcc_operator(person):
         return AdtFile.objects.all()
     parties = _acting_offices(person).filter(kind__in=(OfficeKind.SRO, OfficeKind.ARO)).values("party_id")
     return AdtFile.objects.filter(party_id__in=parties)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from portal import audit
 from portal.errors import Refusal
 from portal.models import Office, OfficeKind, OfficeStatus, Party, UserID
+from portal.offices.services import is_dcc_operator
 
 from ..issuance import IssuanceRefused, order_certificate
 from ..models import Certificate, CertificateOrder, RevocationRequest
@@ -35,10 +36,6 @@ class OrderRefused(Refusal):
 
 def _offices(person, kind: str) -> QuerySet:
     return Office.objects.filter(person=person, kind=kind, status=OfficeStatus.VERIFIED)
-
-
-def is_dcc_operator(person) -> bool:
-    return bool(person and person.is_authenticated) and _offices(person, OfficeKind.DCC_OPERATOR).exists()
 
 
 def aro_party_ids(person) -> set[int]:

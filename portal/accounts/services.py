@@ -25,6 +25,7 @@ from knox.models import AuthToken
 from portal import audit
 from portal.errors import Refusal
 from portal.models import Office, OfficeKind, OfficeStatus
+from portal.offices.services import is_dcc_operator
 
 
 class AccountRefusal(Refusal):
@@ -53,10 +54,6 @@ def office_requires_second_factor(person) -> bool:
 def second_factor_required(person) -> bool:
     """The person must pass a second factor: their office needs it, or they enrolled a device."""
     return office_requires_second_factor(person) or user_has_device(person, confirmed=True)
-
-
-def is_dcc_operator(person) -> bool:
-    return Office.objects.filter(person=person, kind=OfficeKind.DCC_OPERATOR, status=OfficeStatus.VERIFIED).exists()
 
 
 def _person_ref(person) -> dict:

@@ -72,7 +72,9 @@ def acting_sro(person, party: Party | int) -> Office | None:
 
 
 def is_dcc_operator(person) -> bool:
-    return acting_offices(person).dcc_operators().exists()
+    """The one test of "is a DCC operator now" (portal, pki and contingency all ask it here): a verified DCC
+    operator office of an active, signed-in person."""
+    return acting_offices(person).dcc_operators().verified().exists()
 
 
 def sro_parties(person):
