@@ -14,9 +14,14 @@ class Refusal(Exception):
     """
 
     code: str = "refused"
+    #: The HTTP status pages and the people's API answer with (portal.api.errors): 400 unless a subclass or the
+    #: raise says otherwise (403 for an action the rules forbid, 404, 409 for a state that moved on).
+    http_status: int = 400
 
-    def __init__(self, message: str = "", *, code: str | None = None):
+    def __init__(self, message: str = "", *, code: str | None = None, http_status: int | None = None):
         if code is not None:
             self.code = code
+        if http_status is not None:
+            self.http_status = http_status
         self.message = message or self.code
         super().__init__(f"{self.code}: {self.message}")

@@ -5,7 +5,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 
 from .home import panels_for
-from .models import Office, Party, PartyKind
+from .models import Office, Party
 
 
 @login_required
@@ -13,7 +13,7 @@ def home(request):
     """The person's home page: their offices, then what waits for them (the panels registered by the apps,
     see portal.home), then the Suppliers whose licence is revoked."""
     offices = Office.objects.filter(person=request.user).select_related("party")
-    failed = Party.objects.filter(kind=PartyKind.SUPPLIER, licence_status="revoked")
+    failed = Party.objects.licence_revoked()
     return render(request, "portal/home.html", {
         "offices": offices, "panels": panels_for(request.user), "failed_suppliers": failed,
     })

@@ -105,9 +105,8 @@ def submit_order(person, user_id: UserID | str, kind: str, csr) -> CertificateOr
         try:
             canonical = parse_eui64(user_id)
         except InvalidEUI64 as exc:
-            refusal = OrderRefused(str(exc), code="invalid-eui")
-            refusal.http_status = 400  # malformed input, not a forbidden action
-            raise refusal from None
+            # Malformed input, not a forbidden action: 400.
+            raise OrderRefused(str(exc), code="invalid-eui", http_status=400) from None
         uid = UserID.objects.filter(eui=canonical, party_id__in=parties).select_related("party").first()
     else:
         uid = user_id if user_id.party_id in parties else None

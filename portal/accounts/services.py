@@ -33,12 +33,6 @@ class AccountRefusal(Refusal):
     ``otp-invalid``, ``token-not-found``."""
 
     code = "account-refused"
-    http_status = 400
-
-    def __init__(self, message: str = "", *, code: str | None = None, http_status: int | None = None):
-        super().__init__(message, code=code)
-        if http_status is not None:
-            self.http_status = http_status
 
 
 # Offices whose holders must pass a second factor (issue 8 point 2): they activate a contingency and record the

@@ -46,7 +46,7 @@ def exception_handler(exc, context):
         extra = getattr(exc, "errors", None)
         if extra:
             body["errors"] = list(extra)
-        return Response(body, status=getattr(exc, "http_status", status.HTTP_400_BAD_REQUEST))
+        return Response(body, status=exc.http_status)
     if isinstance(exc, DjangoValidationError):
         errors = _django_validation_errors(exc)
         code = errors[0]["code"] if len(errors) == 1 else "invalid"

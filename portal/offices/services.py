@@ -40,12 +40,6 @@ class OfficeRefused(Refusal):
     for bad input."""
 
     code = "office-refused"
-    http_status = 400
-
-    def __init__(self, message: str = "", *, code: str | None = None, http_status: int | None = None):
-        super().__init__(message, code=code)
-        if http_status is not None:
-            self.http_status = http_status
 
 
 def _forbidden(message: str, code: str) -> OfficeRefused:
