@@ -12,8 +12,8 @@ import requests
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.models import Office, OfficeKind, OfficeStatus, PartyKind
-from tests.e2e.test_content_security_policy import violations, watch
 from tests.helpers.cast import PASSWORD
+from tests.helpers.csp import violations, watch
 from tests.helpers.signin import code_from_base32
 from tests.portal.factories import PartyFactory, PersonFactory
 

@@ -9,14 +9,8 @@ from django.utils import timezone
 
 from contingency.models import AdtFile
 from portal.models import Office, OfficeKind, OfficeStatus
+from tests.helpers.csp import COLLECT_VIOLATIONS
 from tests.portal.factories import PersonFactory
-
-COLLECT_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (e) => {
-    window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`);
-});
-"""
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ from cryptography import x509
 
 from pki import ca as ca_module
 from pki.models import Certificate
+from tests.helpers.cast import PASSWORD
 from tests.helpers.signin import sign_in_operator
-from tests.pki.test_orders_cast import PASSWORD, SOLR_EUI, csr_pem, make_cast
+from tests.pki.orders_cast import SOLR_EUI, csr_pem, make_cast
 
 
 @pytest.fixture

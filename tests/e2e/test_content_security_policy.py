@@ -7,26 +7,8 @@ an asset from elsewhere); the test collects them from the first moment of each p
 import pytest
 
 from portal.models import Office, OfficeKind, PartyKind
+from tests.helpers.csp import violations, watch
 from tests.portal.factories import PartyFactory, PersonFactory
-
-COLLECT_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (e) => {
-    window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`);
-});
-"""
-
-
-def violations(page) -> list[str]:
-    return page.evaluate("window.__cspViolations")
-
-
-def watch(page) -> list[str]:
-    """Collect violations from every page load, and the console's CSP messages as a second witness."""
-    page.add_init_script(COLLECT_VIOLATIONS)
-    console: list[str] = []
-    page.on("console", lambda msg: console.append(msg.text) if "Content Security Policy" in msg.text else None)
-    return console
 
 
 @pytest.mark.django_db(transaction=True)

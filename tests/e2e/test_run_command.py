@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import PROJECT_DIR
+from tests.helpers.processes import PROJECT_DIR
 
 IDLE_SECONDS = 30
 

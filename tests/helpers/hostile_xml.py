@@ -21,3 +21,17 @@ def in_body(signed: bytes, content: bytes) -> bytes:
     """``content`` inserted at the start of sr:Body (signed content: the digest no longer matches)."""
     start = signed.index(b"<sr:Body>") + len(b"<sr:Body>")
     return signed[:start] + content + signed[start:]
+
+
+def attributes(n: int) -> bytes:
+    return b"".join(b' a%d="%d"' % (i, i) for i in range(n))
+
+
+def ns_bomb(signed: bytes) -> bytes:
+    """Issue 7's first shape: 1,000 namespace declarations on the root, 16,000 nested elements in the body."""
+    return in_body(on_root(signed, declarations(1000)), b"<e>" * 16000 + b"</e>" * 16000)
+
+
+def attribute_bomb(signed: bytes) -> bytes:
+    """Issue 7's second shape: 60,000 attributes on one element."""
+    return in_body(signed, b"<e" + attributes(60000) + b"/>")

@@ -16,7 +16,7 @@ from pki.orders import services
 from portal.models import AuditRecord
 from tests.helpers.signin import force_login_verified  # DCC operators pass the second factor
 
-from .test_orders_cast import OTHER_EUI, SOLR_EUI, csr_pem, make_cast
+from .orders_cast import OTHER_EUI, SOLR_EUI, csr_pem, make_cast
 
 pytestmark = pytest.mark.django_db
 

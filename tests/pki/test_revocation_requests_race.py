@@ -11,7 +11,7 @@ from pki.orders import services
 from portal.models import AuditRecord
 from tests.helpers.races import hold_transactions_open, race
 
-from .test_orders_cast import SOLR_EUI, csr_pem, make_cast
+from .orders_cast import SOLR_EUI, csr_pem, make_cast
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,8 +12,8 @@ import pytest
 from django.core.management import call_command
 
 from pki import signers, xmldsig
+from tests.helpers.hostile_xml import attribute_bomb, ns_bomb
 from tests.pki import xmldsig_cases as cases
-from tests.pki.test_xmldsig_limits import attribute_bomb, ns_bomb
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -120,7 +120,7 @@ def test_the_command_as_a_process_exits_1_and_prints_a_line_per_file(tmp_path, r
     import subprocess
     import sys
 
-    from tests.conftest import PROJECT_DIR, database_url_for_subprocess
+    from tests.helpers.processes import PROJECT_DIR, database_url_for_subprocess
 
     files = {"ns.xml": ns_bomb(signed), "good.xml": signed, "attributes.xml": attribute_bomb(signed)}
     for name, data in files.items():

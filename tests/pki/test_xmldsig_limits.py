@@ -14,7 +14,7 @@ import pytest
 from lxml import etree
 
 from pki import safexml, xmldsig
-from tests.helpers.hostile_xml import declarations, in_body, on_root
+from tests.helpers.hostile_xml import attribute_bomb, attributes, declarations, in_body, ns_bomb, on_root
 from tests.pki import xmldsig_cases as cases
 
 LIMIT_CODES = {"too-many-namespaces", "too-many-attributes", "too-many-elements", "too-deep", "too-large"}
@@ -41,20 +41,6 @@ def no_crypto(monkeypatch):
     monkeypatch.setattr(xmldsig, "_check_signature_value", refuse)
     monkeypatch.setattr(xmldsig, "_c14n_without", refuse)
 
-
-
-def _attributes(n: int) -> bytes:
-    return b"".join(b' a%d="%d"' % (i, i) for i in range(n))
-
-
-def ns_bomb(signed: bytes) -> bytes:
-    """Issue 7's first shape: 1,000 namespace declarations on the root, 16,000 nested elements in the body."""
-    return in_body(on_root(signed, declarations(1000)), b"<e>" * 16000 + b"</e>" * 16000)
-
-
-def attribute_bomb(signed: bytes) -> bytes:
-    """Issue 7's second shape: 60,000 attributes on one element."""
-    return in_body(signed, b"<e" + _attributes(60000) + b"/>")
 
 
 def _refuse(data: bytes, resolver, **kwargs) -> xmldsig.SignatureRejected:
@@ -102,7 +88,7 @@ SHAPES = {
                            "too-many-namespaces"),
     "namespaces-in-body": (lambda s, k: in_body(s, b"<e" + declarations(L.max_namespaces - _namespaces(s) + k)
                                                  + b"/>"), "too-many-namespaces"),
-    "attributes-on-one-element": (lambda s, k: in_body(s, b"<e" + _attributes(L.max_attributes + k) + b"/>"),
+    "attributes-on-one-element": (lambda s, k: in_body(s, b"<e" + attributes(L.max_attributes + k) + b"/>"),
                                   "too-many-attributes"),
     "elements-empty": (lambda s, k: in_body(s, b"<e/>" * (L.max_elements - _elements(s) + k)),
                        "too-many-elements"),

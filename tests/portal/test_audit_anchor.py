@@ -16,7 +16,7 @@ from django.db import connection
 
 from portal import audit
 from portal.models import AuditChainHead, AuditRecord
-from tests.conftest import PROJECT_DIR, database_url_for_subprocess
+from tests.helpers.processes import PROJECT_DIR, database_url_for_subprocess
 
 from .test_audit_chain import make_chain, raw, unkeyed_entry_hash
 

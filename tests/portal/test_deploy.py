@@ -12,8 +12,7 @@ from django.contrib.auth import get_user_model
 
 from portal import checks
 from portal.models import Party
-from tests.conftest import PROJECT_DIR
-from tests.portal.test_settings import child_env
+from tests.helpers.processes import PROJECT_DIR, child_env
 
 
 def check_deploy(tmp_path, **extra: str) -> subprocess.CompletedProcess:

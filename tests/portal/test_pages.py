@@ -202,8 +202,8 @@ def test_adt_history_shows_words_and_the_state_is_a_badge(db):
 def test_revocation_requests_link_each_serial_to_its_certificate(smki):
     from pki.models import CertificateKind
     from pki.orders import services
-    from tests.pki.test_orders_cast import SOLR_EUI, csr_pem
-    from tests.pki.test_orders_cast import make_cast as make_orders_cast
+    from tests.pki.orders_cast import SOLR_EUI, csr_pem
+    from tests.pki.orders_cast import make_cast as make_orders_cast
 
     people = make_orders_cast()
     cert = services.submit_order(people.aro, SOLR_EUI, CertificateKind.XML_SIGNING, csr_pem().encode()).certificate

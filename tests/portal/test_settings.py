@@ -7,7 +7,6 @@ code reads is in the README's configuration table; importing the settings create
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -18,20 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from contingency import conf as contingency_conf
 from pki import conf as pki_conf
 from portal.conf import AppSettings, Setting, at_least, env
-from tests.conftest import PROJECT_DIR
-
-# What a child process must not inherit: the test run's database and broker (it runs on its own data dir).
-_DROP = {"DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "DJANGO_SETTINGS_MODULE", "SOLR_DEMO",
-         "SOLR_HTTPS", "DJANGO_DEBUG", "LOG_LEVEL", "DJANGO_ALLOW_ASYNC_UNSAFE"}  # the last: set by scripts/test
-
-
-def child_env(tmp_path, **extra: str) -> dict[str, str]:
-    environ = {k: v for k, v in os.environ.items()
-               if k not in _DROP and not k.startswith(("SMKI_", "PKI_", "SOLR_IMPORT", "SOLR_DEMO"))}
-    environ["SOLR_DATA_DIR"] = str(tmp_path / "data")
-    environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
-    environ.update(extra)
-    return environ
+from tests.helpers.processes import PROJECT_DIR, child_env
 
 
 def run_django(tmp_path, code: str, **extra: str) -> subprocess.CompletedProcess:

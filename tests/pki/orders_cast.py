@@ -11,7 +11,6 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from pki.csr import make_csr
 from portal.models import Office, OfficeKind, OfficeStatus, UserID, solr_role_code
-from tests.helpers.cast import PASSWORD  # noqa: F401 - the e2e test signs in with it
 from tests.helpers.cast import make_cast as make_shared_cast
 from tests.portal.factories import PersonFactory, UserIDFactory
 
