@@ -38,6 +38,14 @@ def vectors_dir() -> Path:
     return VECTORS_DIR
 
 
+@pytest.fixture(scope="session")
+def duis_schema(vectors_dir):
+    """The official DUIS 5.4 schema from the conformance data (contingency.duis.schema)."""
+    from contingency.duis import schema
+
+    return schema.load(vectors_dir / "dccboxed-signing-tool" / "schema")
+
+
 @pytest.fixture
 def cast(db):
     """Two DCC operators, an Authority officer, an SRO and an ARO of the SRP, and an outsider (an SRO of

@@ -1,9 +1,18 @@
-"""The SoLR business's models, one module per subject (docs/architecture.md). Meters and ADT files now;
-instructions and activations, DUIS requests and delivery come with their issues, each in a module of its own
+"""The SoLR business's models, one module per subject (docs/architecture.md). Meters, ADT files, SoLR events
+(instructions and activations); DUIS requests and delivery come with their issues, each in a module of its own
 here."""
 
 from .adt import AdtFile, AdtFileQuerySet, AdtFileState, AdtThreshold, AdtThresholdQuerySet  # noqa: F401
 from .devices import Device, DeviceQuerySet  # noqa: F401 - Django finds the app's models here
+from .events import (  # noqa: F401
+    Activation,
+    ActivationState,
+    ActivationTransition,
+    Instruction,
+    LicenceRevocation,
+    ScopeKind,
+)
 
 __all__ = ["AdtFile", "AdtFileQuerySet", "AdtFileState", "AdtThreshold", "AdtThresholdQuerySet", "Device",
-           "DeviceQuerySet"]
+           "DeviceQuerySet", "Activation", "ActivationState", "ActivationTransition", "Instruction",
+           "LicenceRevocation", "ScopeKind"]
