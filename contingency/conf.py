@@ -22,6 +22,9 @@ SETTINGS = AppSettings(
     # The largest ADT file an officer may upload, in bytes (docs/adt-format.md): a threshold row is ~70 bytes, so
     # 1 MiB is some 15,000 rows, far more than any Party needs, and small enough to check in well under a second.
     Setting("SOLR_ADT_MAX_BYTES", 1024 * 1024, at_least(1)),
+    # The largest evidence document (PDF) of an Authority instruction, in bytes (docs/events.md): 10 MiB holds a
+    # signed letter with scanned annexes; the upload is read to at most one byte over it.
+    Setting("SOLR_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024, at_least(1)),
     # The folder holding the official DUIS 5.4 XSD ("DUIS Schema V5.4.xsd" and the files it imports), e.g.
     # ../shared/vectors/dccboxed-signing-tool/schema; empty: the project's own structural check (contingency.duis).
     Setting("DUIS_SCHEMA_DIR", ""),

@@ -287,6 +287,10 @@ CELERY_BEAT_SCHEDULE = {
     "audit-seal": {"task": "portal.tasks.seal_audit_log", "schedule": 10.0},
     # Signs a new CRL only when the revocations in effect changed (e.g. a scheduled one fell due).
     "pki-refresh-crl": {"task": "pki.tasks.refresh_crl", "schedule": 60.0},
+    # SoLR events (docs/events.md): a licence revocation's Party status and certificates follow it when due; live
+    # activations past their instruction's window become expired (may_act answers "expired" even before).
+    "solr-licence-revocations": {"task": "contingency.tasks.apply_licence_revocations", "schedule": 30.0},
+    "solr-expire-activations": {"task": "contingency.tasks.expire_activations", "schedule": 30.0},
 }
 
 # --- the product ----------------------------------------------------------------------------

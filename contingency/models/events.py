@@ -126,6 +126,8 @@ class Instruction(models.Model):
         ordering = ["-recorded_at", "-id"]
         constraints = [models.CheckConstraint(condition=Q(valid_to__gt=models.F("valid_from")),
                                               name="instruction_window_positive")]
+        # may_act's second look-up when there is no activation: does an instruction name this pair?
+        indexes = [models.Index(fields=["contingency_user_id", "supplier"], name="instruction_pair")]
 
     def __str__(self) -> str:
         return f"Instruction {self.reference}"
@@ -184,6 +186,8 @@ class Activation(models.Model):
             models.UniqueConstraint(fields=["contingency_user_id", "supplier"], condition=Q(state__in=LIVE_STATES),
                                     name="activation_live_key"),
         ]
+        # may_act's first look-up: the newest activation of (User ID, Supplier), whatever its state.
+        indexes = [models.Index(fields=["contingency_user_id", "supplier", "-id"], name="activation_pair_newest")]
 
     def __str__(self) -> str:
         return f"Activation #{self.pk} ({self.state})"
