@@ -32,6 +32,7 @@ from . import conf
 from .adt import demo as adt_demo
 from .devices.choices import DeviceType, EsmeVariant, Generation, PaymentMode, SmiStatus
 from .devices.row import COLUMNS, MeterRow, new_device
+from .events import demo as events_demo
 from .models import Device
 
 MANIFEST_VERSION = 1
@@ -152,6 +153,9 @@ def _extensions(meters: int) -> list[tuple[str, object]]:
         ("certificates", pki_demo.seed_certificates),  # docs/pki.md, "Demo certificates"
         # After the registry and the meters: the levels follow the meter count (docs/manifest.md, "adt").
         ("adt", functools.partial(adt_demo.seed_adt, meters=meters)),
+        # After the registry, the meters and the people: an instruction per failed Supplier, the first one's
+        # contingency active, the second's requested (docs/manifest.md, "events").
+        ("events", events_demo.seed_events),
     ]
 
 

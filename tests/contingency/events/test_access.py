@@ -110,8 +110,8 @@ def test_its_lookups_are_indexed(cast, world):
     table this small, so there the index's existence is what is checked)."""
     from contingency.models import Activation, Instruction
 
-    indexes = {c["index"] and name for name, c in connection.introspection.get_constraints(
-        connection.cursor(), Activation._meta.db_table).items()}
+    indexes = {name for name, c in connection.introspection.get_constraints(
+        connection.cursor(), Activation._meta.db_table).items() if c["index"]}
     assert "activation_pair_newest" in indexes
     indexes = {name for name, c in connection.introspection.get_constraints(
         connection.cursor(), Instruction._meta.db_table).items() if c["index"]}
