@@ -128,7 +128,7 @@ def _esme(content: bytes, code_says_credit: bool) -> dict:
     if len(by_target) != len(specs):
         raise GbcsRefused("gbcs-payload-invalid", "an attribute is SET twice")
 
-    mode = by_target.get((*pcm._ACCOUNT, pcm.ACCOUNT_MODE_AND_STATUS))
+    mode = by_target.get((*pcm.ACCOUNT, pcm.ACCOUNT_MODE_AND_STATUS))
     match mode:
         case ("structure", [("enum", payment_mode), ("enum", _)]) if payment_mode in pcm.PAYMENT_MODE:
             payload_says_credit = pcm.PAYMENT_MODE[payment_mode] == "credit"
@@ -136,13 +136,13 @@ def _esme(content: bytes, code_says_credit: bool) -> dict:
             raise GbcsRefused("gbcs-payload-invalid", "no payment mode (Account 0-1:19.0.0.255 attribute 2) SET")
     _mode_refusal(code_says_credit, payload_says_credit)
 
-    charges = by_target.get((*pcm._ACCOUNT, pcm.CREDIT_CHARGE_CONFIGURATION))
+    charges = by_target.get((*pcm.ACCOUNT, pcm.CREDIT_CHARGE_CONFIGURATION))
     entries = _credit_charge_entries(charges)
     variant = Variant.TWIN if any(charge == 5 for _, charge, _ in entries) else Variant.SINGLE
-    execution = _execution_from_dlms(by_target.get((*pcm._ACCOUNT, pcm.ACCOUNT_ACTIVATION_TIME)))
+    execution = _execution_from_dlms(by_target.get((*pcm.ACCOUNT, pcm.ACCOUNT_ACTIVATION_TIME)))
     prepayment = None
     if not payload_says_credit:
-        match by_target.get((*pcm._DISABLEMENT_THRESHOLD, pcm.EXTENDED_VALUE)):
+        match by_target.get((*pcm.DISABLEMENT_THRESHOLD, pcm.EXTENDED_VALUE)):
             case ("double-long", threshold):
                 pass
             case _:

@@ -159,8 +159,8 @@ def encode(pc: PreCommand) -> bytes:
 
 # --- ESME: DLMS access-request (GBCS ECS02 / ECS03) -------------------------------------------------------
 
-_ACCOUNT = (111, bytes([0, 1, 19, 0, 0, 255]))  # IC 111 Account, 0-1:19.0.0.255
-_DISABLEMENT_THRESHOLD = (9000, bytes([0, 0, 94, 44, 128, 22]))  # IC 9000 GBCS Extended Data, 0-0:94.44.128.22
+ACCOUNT = (111, bytes([0, 1, 19, 0, 0, 255]))  # IC 111 Account, 0-1:19.0.0.255
+DISABLEMENT_THRESHOLD = (9000, bytes([0, 0, 94, 44, 128, 22]))  # IC 9000 GBCS Extended Data, 0-0:94.44.128.22
 ACCOUNT_MODE_AND_STATUS, CREDIT_CHARGE_CONFIGURATION, ACCOUNT_ACTIVATION_TIME = 2, 11, 13
 EXTENDED_VALUE, EXTENDED_ACTIVATION_TIME = 4, 6
 
@@ -235,15 +235,15 @@ def _esme_content(pc: PreCommand) -> bytes:
     # account_mode_and_status: structure {payment_mode, account_status = 1 (new, inactive account)}
     mode_and_status = bytes([STRUCTURE, 2, ENUM, mode, ENUM, 1])
     if pc.prepayment is None:
-        specs = [_set_spec(_ACCOUNT, ACCOUNT_MODE_AND_STATUS), _set_spec(_ACCOUNT, CREDIT_CHARGE_CONFIGURATION),
-                 _set_spec(_ACCOUNT, ACCOUNT_ACTIVATION_TIME)]
+        specs = [_set_spec(ACCOUNT, ACCOUNT_MODE_AND_STATUS), _set_spec(ACCOUNT, CREDIT_CHARGE_CONFIGURATION),
+                 _set_spec(ACCOUNT, ACCOUNT_ACTIVATION_TIME)]
         data = [mode_and_status, array, dlms_time]
     else:
         threshold = bytes([DOUBLE_LONG]) + pc.prepayment.disablement_threshold.to_bytes(4, "big", signed=True)
-        specs = [_set_spec(_ACCOUNT, ACCOUNT_MODE_AND_STATUS), _set_spec(_DISABLEMENT_THRESHOLD, EXTENDED_VALUE),
-                 _set_spec(_ACCOUNT, CREDIT_CHARGE_CONFIGURATION),
-                 _set_spec(_DISABLEMENT_THRESHOLD, EXTENDED_ACTIVATION_TIME),
-                 _set_spec(_ACCOUNT, ACCOUNT_ACTIVATION_TIME)]
+        specs = [_set_spec(ACCOUNT, ACCOUNT_MODE_AND_STATUS), _set_spec(DISABLEMENT_THRESHOLD, EXTENDED_VALUE),
+                 _set_spec(ACCOUNT, CREDIT_CHARGE_CONFIGURATION),
+                 _set_spec(DISABLEMENT_THRESHOLD, EXTENDED_ACTIVATION_TIME),
+                 _set_spec(ACCOUNT, ACCOUNT_ACTIVATION_TIME)]
         data = [mode_and_status, threshold, array, dlms_time, dlms_time]
     return (bytes([ACCESS_REQUEST]) + invoke_id(pc.counter).to_bytes(4, "big") + b"\x00"  # no date-time
             + bytes([len(specs)]) + b"".join(specs) + bytes([len(data)]) + b"".join(data))
