@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from .decode import Decoded, decode
 from .errors import GbcsRefused
+from .frame import parse_frame
 from .signature import is_signed_by
 
 
@@ -39,11 +40,12 @@ def check_signed_precommand(signed: bytes, issued: bytes, *,
                                              "a SoLR Contingency sender may only change it to Credit")
     if not got.is_signed:
         raise GbcsRefused("gbcs-signature-missing", "a Signed Pre-Command must carry the Supplier's signature")
-    want = decode(issued)
+    # The issued bytes are the DCC's own, stored when it answered CV 4: framing them is enough (no payload decode)
+    want = parse_frame(issued)
     if got.unsigned != want.unsigned:
         for field, code in (("originator", "gbcs-originator-mismatch"), ("recipient", "gbcs-device-mismatch"),
                             ("counter", "gbcs-counter-mismatch")):
-            if getattr(got.frame, field) != getattr(want.frame, field):
+            if getattr(got.frame, field) != getattr(want, field):
                 raise GbcsRefused(code, f"its {field} is not the issued Pre-Command's")
         raise GbcsRefused("gbcs-precommand-mismatch", "it is not the Pre-Command the DCC issued for this request")
     keys = list(supplier_public_keys)
