@@ -82,7 +82,7 @@ def decode(data: bytes) -> Decoded:
     # (early DCC Boxed ended one with 00); a Signed Pre-Command must carry a signature: signature.verify and
     # check.py refuse it as unsigned.
     code_says_credit = code in pcm.CREDIT_MESSAGE_CODES
-    if code in (0x001A, 0x001B):
+    if code in pcm.ESME_MESSAGE_CODES:
         values = _esme(frame.content, code_says_credit)
     else:
         values = _gsme(frame.content, code_says_credit)

@@ -90,6 +90,7 @@ MESSAGE_CODES = {
 }
 USE_CASES = {0x001A: "ECS02", 0x001B: "ECS03", 0x006C: "GCS02", 0x006D: "GCS03"}
 CREDIT_MESSAGE_CODES = frozenset({0x001A, 0x006C})
+ESME_MESSAGE_CODES = frozenset({0x001A, 0x001B})  # DLMS payloads; the GSME ones carry GBZ
 
 
 @dataclass(frozen=True)
