@@ -185,6 +185,8 @@ def _base_name(name: str) -> str:
 
 
 def _srvs(srvs: list[str] | None) -> list[str]:
+    if isinstance(srvs, str):
+        srvs = [srvs]
     chosen = [str(s).strip() for s in (DEFAULT_SRVS if srvs is None else srvs)]
     unknown = [s for s in chosen if not is_known_srv(s)]
     if unknown or not chosen:
@@ -242,8 +244,9 @@ def record_instruction(actor, *, reference: str, supplier: Party, contingency_us
     Supplier's). ``srvs`` defaults to ``["1.6"]``. The evidence PDF is stored under DATA_DIR/evidence."""
     on_behalf = _recorder(actor)
     reference = (reference or "").strip()
-    if not reference:
-        raise EventRefused("an instruction needs the Authority's reference", code="bad-reference")
+    if not reference or len(reference) > Instruction._meta.get_field("reference").max_length:
+        raise EventRefused("an instruction needs the Authority's reference (at most 100 characters)",
+                           code="bad-reference")
     _supplier(supplier)
     _aware(valid_from, "valid from")
     _aware(valid_to, "valid to")
@@ -277,7 +280,7 @@ def _record_instruction(actor, on_behalf, reference, supplier, contingency_user_
         if Instruction.objects.filter(reference=reference).exists():
             raise EventRefused(f"an instruction {reference!r} exists already", code="instruction-reference-exists")
         instruction = Instruction(
-            reference=reference[:100], supplier=supplier, contingency_user_id=contingency_user_id,
+            reference=reference, supplier=supplier, contingency_user_id=contingency_user_id,
             srvs=chosen_srvs, scope=ScopeKind.ALL_METERS if device_pks is None else ScopeKind.LISTED,
             valid_from=valid_from, valid_to=valid_to, evidence_name=_base_name(getattr(evidence, "name", "")),
             evidence_sha256=hashlib.sha256(data).hexdigest(), evidence_size=len(data), recorded_by=actor,

@@ -241,7 +241,11 @@ def test_window_srv_reference_and_supplier_refusals(cast, world):
         record_instruction(officer, reference="X", supplier=cast.srp, contingency_user_id=world.solr_uid,
                            valid_from=timezone.now(), valid_to=timezone.now() + timedelta(days=1),
                            evidence=pdf_upload())
-    instruct(world, officer, reference="SAME")
+    with refused("bad-reference"):
+        instruct(world, officer, reference="  ")
+    with refused("bad-reference"):
+        instruct(world, officer, reference="R" * 101)
+    assert instruct(world, officer, reference="SAME", srvs="1.6").srvs == ["1.6"]
     with refused("instruction-reference-exists"):
         instruct(world, officer, reference="SAME")
     assert Instruction.objects.count() == 1
