@@ -246,7 +246,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Several apps have a field named "kind" with their own choices: name each enum after its choices.
     "ENUM_NAME_OVERRIDES": {"CertificateKindEnum": "pki.models.CertificateKind",
-                            "OfficeKindEnum": "portal.choices.OfficeKind"},
+                            "OfficeKindEnum": "portal.choices.OfficeKind",
+                            # Activations and ADT files each have a "state" with their own choices.
+                            "ActivationStateEnum": "contingency.models.events.ActivationState",
+                            "AdtFileStateEnum": "contingency.models.adt.AdtFileState"},
 }
 # Home page: an SRO's or ARO's certificates expiring within this many days are listed ("about to expire").
 SOLR_HOME_EXPIRING_DAYS = env("SOLR_HOME_EXPIRING_DAYS", 60,
