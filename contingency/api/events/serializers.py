@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.urls import reverse
 from rest_framework import serializers
-from rest_framework.validators import UniqueValidator
 
 from portal.eui import InvalidEUI64, parse_eui64
 from portal.models import Party, UserID
@@ -129,9 +128,7 @@ class InstructionDetailSerializer(InstructionSerializer):
 class InstructionInputSerializer(serializers.Serializer):
     """An instruction as the Authority gives it (multipart: ``evidence`` is a file)."""
 
-    reference = serializers.CharField(
-        max_length=100, help_text="The Authority's reference; unique.",
-        validators=[UniqueValidator(queryset=Instruction.objects.all(), message="an instruction has this reference")])
+    reference = serializers.CharField(max_length=100, help_text="The Authority's reference; unique.")
     supplier = _party_field("The failed Supplier (its short name); its licence must be revoked.")
     contingency_user_id = ContingencyUserIdField(
         help_text=f"The SRP's User ID holding the SoLR Contingency role. {EUI_HELP}")

@@ -45,7 +45,7 @@ def _require(allowed: bool, what: str) -> None:
     """The services' own predicate, asked before the input is read: someone who may not record learns nothing
     about which Parties or User IDs exist from the field errors."""
     if not allowed:
-        raise EventRefused(f"only {what}", code="not-permitted", http_status=status.HTTP_403_FORBIDDEN)
+        raise EventRefused(f"only {what}", code="not-permitted")  # 403, as the services answer it
 
 
 def _require_recorder(person) -> None:
@@ -88,7 +88,8 @@ class LicenceRevocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         summary="Record a Supplier's licence revocation (the Authority, or a DCC operator on its behalf)", tags=TAGS,
         request=s.LicenceRevocationInputSerializer,
         responses={201: s.LicenceRevocationSerializer, 403: _NOT_PERMITTED,
-                   400: _error("Field errors, or `not-a-supplier`, `licence-already-revoked`.")})
+                   400: _error("Field errors, or `not-a-supplier` (also a SoLR that is the Supplier itself), "
+                               "`licence-already-revoked`, `bad-window` (a time without its zone).")})
     def create(self, request, *args, **kwargs):
         _require_recorder(request.user)
         body = s.LicenceRevocationInputSerializer(data=request.data)
@@ -103,7 +104,8 @@ class LicenceRevocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         summary="Record the SMKI PMA's deferral of the certificates' revocation", tags=TAGS,
         request=s.DeferralInputSerializer,
         responses={200: s.LicenceRevocationSerializer, 403: _NOT_PERMITTED, 404: _NOT_FOUND,
-                   400: _error("Field errors, or `deferral-too-late` (the certificates are already revoked).")})
+                   400: _error("Field errors, or `deferral-too-late` (the certificates are already revoked), "
+                               "`bad-window` (not after the effective time), `deferral-decider-missing`.")})
     @action(detail=True, methods=["post"])
     def deferral(self, request, pk=None):
         revocation = self.get_object()
@@ -146,18 +148,24 @@ class InstructionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         request={"multipart/form-data": s.InstructionInputSerializer},
         responses={201: s.InstructionDetailSerializer, 403: _NOT_PERMITTED,
                    400: _error("Field errors (`eui64-invalid`, `not-solr-contingency-user-id` for an unknown User "
-                               "ID, `unique` for a reference in use), or the rules' code: `licence-not-revoked`, "
-                               "`not-a-supplier`, `not-solr-contingency-user-id`, `evidence-not-pdf`, "
-                               "`evidence-too-large`, `bad-window`, `unknown-devices`, `unknown-srv`.")})
+                               "ID), or the rules' code: `licence-not-revoked`, `not-a-supplier`, "
+                               "`not-solr-contingency-user-id`, `evidence-not-pdf`, `evidence-too-large`, "
+                               "`bad-window`, `bad-reference`, `instruction-reference-exists`, `unknown-srv`, "
+                               "`unknown-devices` (with `errors`: one per device, field `device_ids`).")})
     def create(self, request, *args, **kwargs):
         _require_recorder(request.user)
         body = s.InstructionInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         v = body.validated_data
-        instruction = records.record_instruction(
-            request.user, reference=v["reference"], supplier=v["supplier"],
-            contingency_user_id=v["contingency_user_id"], valid_from=v["valid_from"], valid_to=v["valid_to"],
-            evidence=v["evidence"], srvs=v.get("srvs"), device_euis=v.get("device_ids"))
+        try:
+            instruction = records.record_instruction(
+                request.user, reference=v["reference"], supplier=v["supplier"],
+                contingency_user_id=v["contingency_user_id"], valid_from=v["valid_from"], valid_to=v["valid_to"],
+                evidence=v["evidence"], srvs=v.get("srvs"), device_euis=v.get("device_ids"))
+        except EventRefused as exc:
+            if exc.devices:  # unknown-devices: each one named, as a field error of device_ids
+                exc.errors = [{"field": "device_ids", "code": exc.code, "message": eui} for eui in exc.devices]
+            raise
         detail = self.get_queryset().prefetch_related("devices").get(pk=instruction.pk)
         return Response(s.InstructionDetailSerializer(detail).data, status=status.HTTP_201_CREATED)
 
@@ -219,7 +227,7 @@ class ActivationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
                 "end": s.TransitionInputSerializer}.get(self.action, s.ActivationDetailSerializer)
 
     def _answer(self, activation, status_code=status.HTTP_200_OK):
-        found = self.get_queryset().prefetch_related("transitions__by").get(pk=activation.pk)
+        found = self.get_queryset().get(pk=activation.pk)  # with its history (get_queryset)
         return Response(s.ActivationDetailSerializer(found).data, status=status_code)
 
     @extend_schema(

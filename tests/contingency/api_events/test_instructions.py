@@ -89,9 +89,12 @@ def test_a_device_id_that_is_no_eui_is_a_field_error(world, revoked):
     assert not Instruction.objects.exists()
 
 
-def test_another_suppliers_device_is_refused(world, revoked):
-    refused(post(world.client("authority_officer"), form(world, device_ids=[meter_eui(1), meter_eui(9)])),
-            400, "unknown-devices")
+def test_another_suppliers_device_is_refused_and_named(world, revoked):
+    response = post(world.client("authority_officer"),
+                    form(world, device_ids=[meter_eui(1), "00db1234567890ff", meter_eui(9)]))
+    refused(response, 400, "unknown-devices")
+    assert [(e["field"], e["code"], e["message"]) for e in response.json()["errors"]] == [
+        ("device_ids", "unknown-devices", meter_eui(0xFF)), ("device_ids", "unknown-devices", meter_eui(9))]
 
 
 def test_an_instruction_for_a_supplier_whose_licence_is_not_revoked_is_refused(world, revoked):
@@ -140,8 +143,7 @@ def test_missing_evidence_and_a_reference_in_use_are_field_errors(world, revoked
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "evidence"
     make_instruction(world, reference="OFG-INS-1")
     again = post(world.client("authority_officer"), form(world, reference="OFG-INS-1"))
-    assert (again.status_code, again.json()["code"]) == (400, "unique")
-    assert again.json()["errors"][0]["field"] == "reference"
+    assert (again.status_code, again.json()["code"]) == (400, "instruction-reference-exists")
     assert Instruction.objects.count() == 1
 
 
