@@ -40,8 +40,8 @@ class ContingencyUserIdField(EuiField):
     service gives a known User ID without the role (``not-solr-contingency-user-id``): to the client both are a
     User ID that cannot be instructed."""
 
-    def to_internal_value(self, data):
-        eui = super().to_internal_value(data)
+    def run_validation(self, data=serializers.empty):
+        eui = super().run_validation(data)  # the text's own checks (length) run on the EUI, before the look-up
         user_id = UserID.objects.filter(eui=eui).first()
         if user_id is None:
             raise serializers.ValidationError(f"{eui} is not a registered User ID",

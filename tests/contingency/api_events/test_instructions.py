@@ -60,6 +60,13 @@ def test_nobody_else_records_an_instruction(world, revoked, who):
     refused(post(world.client(who), form(world)), 403, "not-permitted")
 
 
+@pytest.mark.parametrize("who", OTHERS)
+def test_someone_who_may_not_record_learns_nothing_from_field_errors(world, revoked, who):
+    # Refused before the input is read: an unknown Party or User ID gives the same answer as a known one.
+    for data in (form(world, supplier="no-such-party"), form(world, contingency_user_id="90B3D51F30FFFFFF"), {}):
+        refused(post(world.client(who), data), 403, "not-permitted")
+
+
 def test_anonymous_is_refused(world, revoked):
     assert post(APIClient(), form(world)).status_code == 403
     assert APIClient().get(URL).status_code == 403

@@ -50,6 +50,15 @@ def test_nobody_else_records_a_revocation(world, who):
     assert world.failed.licence_status == LicenceStatus.ACTIVE
 
 
+@pytest.mark.parametrize("who", OTHERS)
+def test_someone_who_may_not_record_learns_nothing_from_field_errors(world, who):
+    # Refused before the input is read: an unknown Party gives the same answer as a known one.
+    for data in (body(world, supplier="no-such-party"), {}):
+        response = world.client(who).post(URL, data, format="json")
+        assert (response.status_code, response.json()["code"]) == (403, "not-permitted")
+    assert not LicenceRevocation.objects.exists()
+
+
 def test_anonymous_is_refused(world):
     assert APIClient().post(URL, body(world), format="json").status_code == 403
     assert APIClient().get(URL).status_code == 403
