@@ -42,8 +42,8 @@ _NOT_FOUND = _error("`not_found`: no such object among those this person may see
 
 
 def _require(allowed: bool, what: str) -> None:
-    """The services' own predicate, asked before the input is read: someone who may not record learns nothing
-    about which Parties or User IDs exist from the field errors."""
+    """Refuse as the services do when their own predicate says no. Asked before the input is read, so someone who
+    may not record learns nothing from field errors about which Parties or User IDs exist."""
     if not allowed:
         raise EventRefused(f"only {what}", code="not-permitted")  # 403, as the services answer it
 
