@@ -247,9 +247,10 @@ SPECTACULAR_SETTINGS = {
     # Several apps have a field named "kind" with their own choices: name each enum after its choices.
     "ENUM_NAME_OVERRIDES": {"CertificateKindEnum": "pki.models.CertificateKind",
                             "OfficeKindEnum": "portal.choices.OfficeKind",
-                            # Activations and ADT files each have a "state" with their own choices.
+                            # Activations and ADT files each have a "state" with their own choices; the ADT
+                            # files' keeps its published name.
                             "ActivationStateEnum": "contingency.models.events.ActivationState",
-                            "AdtFileStateEnum": "contingency.models.adt.AdtFileState"},
+                            "StateEnum": "contingency.models.adt.AdtFileState"},
 }
 # Home page: an SRO's or ARO's certificates expiring within this many days are listed ("about to expire").
 SOLR_HOME_EXPIRING_DAYS = env("SOLR_HOME_EXPIRING_DAYS", 60,
