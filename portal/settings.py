@@ -233,7 +233,7 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "SoLR Contingency Service API",
     "DESCRIPTION": "The people's API of the SoLR Contingency Service (SEC modification MP134B): offices, "
-                   "certificate orders and ADT files. Errors are JSON {code, detail, errors}.",
+                   "certificate orders, ADT files and SoLR events. Errors are JSON {code, detail, errors}.",
     "VERSION": "0.1.0",
     # The browsable page (/api/docs/) serves Swagger UI from drf-spectacular-sidecar's local copy: no CDN,
     # and the split view's script is a file of this site, so the Content-Security-Policy holds.
@@ -246,7 +246,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Several apps have a field named "kind" with their own choices: name each enum after its choices.
     "ENUM_NAME_OVERRIDES": {"CertificateKindEnum": "pki.models.CertificateKind",
-                            "OfficeKindEnum": "portal.choices.OfficeKind"},
+                            "OfficeKindEnum": "portal.choices.OfficeKind",
+                            # Activations and ADT files each have a "state" with their own choices; the ADT
+                            # files' keeps its published name.
+                            "ActivationStateEnum": "contingency.models.events.ActivationState",
+                            "StateEnum": "contingency.models.adt.AdtFileState"},
 }
 # Home page: an SRO's or ARO's certificates expiring within this many days are listed ("about to expire").
 SOLR_HOME_EXPIRING_DAYS = env("SOLR_HOME_EXPIRING_DAYS", 60,

@@ -2,9 +2,15 @@
 
 from rest_framework.routers import SimpleRouter
 
+from .events.views import ActivationViewSet, EventViewSet, InstructionViewSet, LicenceRevocationViewSet
 from .views import AdtFileViewSet
 
 router = SimpleRouter()
 router.register("adt-files", AdtFileViewSet, basename="api-adt-file")
+# SoLR events (issue 9 point 10). basenames "api-…": the pages' URL names live in the "events" namespace.
+router.register("licence-revocations", LicenceRevocationViewSet, basename="api-licence-revocation")
+router.register("instructions", InstructionViewSet, basename="api-instruction")
+router.register("events", EventViewSet, basename="api-event")
+router.register("activations", ActivationViewSet, basename="api-activation")
 
 urlpatterns = router.urls
