@@ -50,9 +50,9 @@ _DS_SIGNATURE = "{http://www.w3.org/2000/09/xmldsig#}Signature"
 #: DUIS: a future-dated SRV 1.6 with this ExecutionDateTime cancels the pending change (RTDS CANCELLATION
 #: templates; reference digest §1).
 CANCELLATION_DATE_TIME = dt.datetime(3000, 12, 31, tzinfo=dt.UTC)
-#: The largest Signed Pre-Command GBCS payload accepted. The SRV 1.6 General-Signing APDUs of the RTDS
-#: vectors are 139-248 bytes signed (ECS02/ECS03, twin element the largest); GBCS messages to a device are far
-#: smaller than 4 KiB. Checked on the base64 text's length before it is decoded.
+#: The largest Signed Pre-Command GBCS payload accepted: eight times the largest signed SRV 1.6 APDU of the RTDS
+#: vectors (ECS02 201-222 bytes, ECS03 452-515 bytes; tests/contingency/duis/test_requests.py reads them all).
+#: Checked on the base64 text's length before it is decoded.
 MAX_GBCS_PAYLOAD = 4096
 #: Command Variants whose body is a Signed Pre-Command (XSD CommandVariant comment: input "Signed Pre-Cmd").
 SIGNED_PRE_COMMAND_VARIANTS = frozenset({5, 6, 7})

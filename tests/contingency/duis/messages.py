@@ -66,9 +66,14 @@ def signed_pre_command_bytes(vectors_dir: Path, scenario: str = "IMMEDIATE_SINGL
 
     The command is ``DD 00 00 00 00 00 00 | BER length | 11 00 00 00 00 | signed pre-command | 12-byte MAC``
     (reference digest §5)."""
-    folder = vectors_dir / GBCS_ECS02
-    pre = bytes.fromhex((folder / f"ECS02_1.6_{scenario}_PRECOMMAND_GBCS.HEX").read_text().split()[0])
-    command = bytes.fromhex("".join((folder / f"ECS02_1.6_{scenario}_COMMAND_GBCS.HEX").read_text().split()))
+    return split_command(vectors_dir / GBCS_ECS02 / f"ECS02_1.6_{scenario}_COMMAND_GBCS.HEX")
+
+
+def split_command(command_file: Path) -> tuple[bytes, bytes]:
+    """(Pre-Command, Signed Pre-Command) of an RTDS ``*_COMMAND_GBCS.HEX`` file and its ``*_PRECOMMAND_`` twin."""
+    pre_file = command_file.with_name(command_file.name.replace("_COMMAND_GBCS", "_PRECOMMAND_GBCS"))
+    pre = bytes.fromhex("".join(pre_file.read_text().split()))
+    command = bytes.fromhex("".join(command_file.read_text().split()))
     assert command[:7] == bytes.fromhex("DD000000000000")
     position = 7
     if command[position] & 0x80:

@@ -146,3 +146,19 @@ def test_the_value_mutations_reach_the_parser(template_bytes):
     assert _read(etree.tostring(root, encoding="UTF-8")) == ["structure-invalid", "gbcs-payload-invalid"]
     assert all(_read(document) == ["ok", "ok"] or _read(document)[0] == "structure-unsupported"
                for document in template_bytes)
+
+
+def test_the_hostile_xml_set_never_reaches_the_parser(template_bytes):
+    """The issue-7 bombs and the DTD / entity shapes stop at the safe parser, before structure or request."""
+    from tests.helpers import hostile_xml
+
+    document = template_bytes[0]
+    shapes = [
+        hostile_xml.ns_bomb(document),
+        hostile_xml.attribute_bomb(document),
+        b'<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>' + document.split(b"?>", 1)[1],
+        document.replace(b"<sr:Body>", b"<sr:Body><!-- unsigned -->"),
+        document.replace(b"<sr:Body>", b"<sr:Body><?pi x?>"),
+    ]
+    for shape in shapes:
+        assert _read(shape) == "xml"

@@ -116,6 +116,17 @@ def test_a_signed_pre_command_carries_the_gbcs_bytes(vectors_dir, identity):
     assert future.body.is_cancellation and future.command_variant == 7
 
 
+def test_every_rtds_signed_pre_command_is_read_within_the_limit(vectors_dir):
+    commands = sorted((vectors_dir / "gbcs-parser/rtds-4.5.0").glob("1.6_*/*_COMMAND_GBCS.HEX"))
+    assert len(commands) == 8
+    for command in commands:
+        pre, signed = m.split_command(command)
+        assert signed.startswith(pre) and len(signed) == len(pre) + 65
+        assert len(signed) * 4 < requests.MAX_GBCS_PAYLOAD  # the limit leaves room for larger GBCS commands
+        body = requests.parse(m.signed_pre_command_request(vectors_dir, signed)).body
+        assert body.gbcs_payload == signed, command.name
+
+
 def test_base64_with_line_breaks_is_read(vectors_dir):
     _, signed = m.signed_pre_command_bytes(vectors_dir)
     text = base64.encodebytes(signed).decode()  # 76-character lines, as Java writes base64
