@@ -35,6 +35,8 @@ _EUI = "-".join([_HEX_PAIR] * 8)
 # ASCII classes only: Python's \d would also match other scripts' digits, which the XSD pattern does not.
 _SHAPE = re.compile(rf"({_EUI}):({_EUI}):([0-9]+)")
 _COUNTER = re.compile(r"0|[1-9][0-9]*")
+_EUI_HYPHENATED = re.compile(_EUI)
+_EUI_DIGITS = re.compile(r"[0-9A-Fa-f]{16}")
 
 
 def format_eui(eui: str | bytes) -> str:
@@ -43,10 +45,11 @@ def format_eui(eui: str | bytes) -> str:
         if len(eui) != 8:
             raise ValueError("an EUI-64 is 8 bytes")
         return "-".join(f"{b:02X}" for b in eui)
-    digits = eui.replace("-", "")
-    if not re.fullmatch(r"[0-9A-Fa-f]{16}", digits) or (len(eui) != 16 and not re.fullmatch(_EUI, eui)):
+    if _EUI_HYPHENATED.fullmatch(eui):
+        return eui.upper()
+    if not _EUI_DIGITS.fullmatch(eui):
         raise ValueError(f"not an EUI-64: {eui!r}")
-    return "-".join(digits[i:i + 2].upper() for i in range(0, 16, 2))
+    return "-".join(eui[i:i + 2].upper() for i in range(0, 16, 2))
 
 
 @dataclass(frozen=True, order=True)

@@ -23,7 +23,12 @@ INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
 def collapse(text: str | None) -> str:
     """XSD white space ``collapse``: runs of XML white space become one space, none at the ends."""
-    return _SPACE_RUN.sub(" ", text or "").strip(" ")
+    if not text:
+        return ""
+    stripped = text.strip(XML_SPACE)
+    if " " in stripped or "\t" in stripped or "\n" in stripped or "\r" in stripped:
+        return _SPACE_RUN.sub(" ", stripped)
+    return stripped  # the common case (every value in the templates): no regex
 
 
 def boolean(text: str | None) -> bool:
