@@ -13,9 +13,10 @@ Two tables:
   address an answer to), the HTTP status, and the check of DESIGN §4 where it happens.
 
 The refusal codes of checks 2 and 4 are those of ``pki.safexml`` and ``pki.xmldsig``; of checks 3 and 5 and the
-request's own consistency, those of this room (``structure.py``, ``requestid.py``, ``requests.py``). Checks
-6–10 happen in the pipeline; the DUIS codes of those checks are given by DUIS itself (E1–E5, E11–E13, E19), so
-their refusal codes are named here, once, for the pipeline to raise.
+request's own consistency, those of this room (``structure.py``, ``requestid.py``, ``requests.py``); of the Signed
+Pre-Command's check (10), those of ``contingency.gbcs``. Checks 6–10 happen in the pipeline; the DUIS codes of
+those checks are given by DUIS itself (E1–E5, E11–E13, E19), so their refusal codes are named here, once, for
+the pipeline to raise.
 """
 
 from __future__ import annotations
@@ -90,52 +91,74 @@ def _rows(codes: str, response_code: str | None, http_status: int, check: int, r
     return {code: Answer(response_code, http_status, check, reason) for code in codes.split()}
 
 
-REFUSALS: dict[str, Answer] = {
+def _table(*groups: dict[str, Answer]) -> dict[str, Answer]:
+    """One table from the groups below; a code named twice (two meanings for one code) stops the import."""
+    table: dict[str, Answer] = {}
+    for group in groups:
+        for code, answer in group.items():
+            if code in table:
+                raise ValueError(f"refusal code {code!r} is named twice in contingency.duis.codes")
+            table[code] = answer
+    return table
+
+
+REFUSALS: dict[str, Answer] = _table(
     # 2 — safe parse (pki.safexml; docs/xml-signatures.md): nothing is known about the sender.
-    **_rows("empty bad-encoding dtd-forbidden too-many-namespaces too-many-attributes too-many-elements too-deep "
-            "not-well-formed pi-forbidden comment-forbidden", None, 400, 2, "not acceptable XML"),
-    **_rows("too-large", None, 413, 2, "the body is larger than the limit"),
+    _rows("empty bad-encoding dtd-forbidden too-many-namespaces too-many-attributes too-many-elements too-deep "
+          "not-well-formed pi-forbidden comment-forbidden", None, 400, 2, "not acceptable XML"),
+    _rows("too-large", None, 413, 2, "the body is larger than the limit"),
     # 3 — the official XSD, or this room's structural check (structure.py).
-    **_rows("schema-invalid structure-invalid", None, 400, 3, "not a valid DUIS 5.4 request"),
-    **_rows("structure-unsupported", None, 400, 3,
-            "a request this service does not read (without the XSD: only SRV 1.6 and 6.2.9 are checked)"),
+    _rows("schema-invalid structure-invalid", None, 400, 3, "not a valid DUIS 5.4 request"),
+    _rows("structure-unsupported", None, 400, 3,
+          "a request this service does not read (without the XSD: only SRV 1.6 and 6.2.9 are checked)"),
     # 4 — the XML signature (pki.xmldsig): until it verifies, the RequestID cannot be trusted to answer to.
-    **_rows("unsigned multiple-signatures signature-not-last-child bad-signature-structure bad-algorithm "
-            "multiple-references reference-not-whole-document bad-transforms bad-keyinfo unknown-signer "
-            "digest-mismatch bad-signature", None, 403, 4, "the XML signature is not acceptable"),
-    **_rows("signer-not-originator", None, 403, 4,
-            "the signing certificate's EUI is not the RequestID's originator"),
+    _rows("unsigned multiple-signatures signature-not-last-child bad-signature-structure bad-algorithm "
+          "multiple-references reference-not-whole-document bad-transforms bad-keyinfo unknown-signer "
+          "digest-mismatch bad-signature", None, 403, 4, "the XML signature is not acceptable"),
+    _rows("signer-not-originator", None, 403, 4,
+          "the signing certificate's EUI is not the RequestID's originator"),
     # 5 — reading the verified request (requestid.py, requests.py): the header could not be read.
-    **_rows("not-a-request schema-version-invalid header-invalid request-id-missing request-id-malformed "
-            "request-id-counter-out-of-range command-variant-invalid service-reference-invalid", None, 400, 5,
-            "the request's header cannot be read"),
+    _rows("not-a-request schema-version-invalid header-invalid request-id-missing request-id-malformed "
+          "request-id-counter-out-of-range command-variant-invalid service-reference-invalid", None, 400, 5,
+          "the request's header cannot be read"),
     # … or the header was read but the request contradicts itself (the refusal carries the RequestID).
-    **_rows("service-reference-mismatch body-invalid body-mismatch payment-mode-invalid "
-            "execution-date-time-invalid gbcs-payload-invalid", None, 400, 5,
-            "the request is not a consistent DUIS request"),
-    **_rows("gbcs-payload-too-large", None, 413, 5, "the Signed Pre-Command is larger than the limit"),
+    _rows("service-reference-mismatch body-invalid body-mismatch payment-mode-invalid "
+          "execution-date-time-invalid signed-pre-command-invalid", None, 400, 5,
+          "the request is not a consistent DUIS request"),
+    _rows("signed-pre-command-too-large", None, 413, 5, "the Signed Pre-Command is larger than the limit"),
     # A Signed Pre-Command body with CV 1-4/8, or a Service Request body with CV 5-7 (XSD CommandVariant table).
-    **_rows("command-variant-mismatch", "E12", 400, 5, "the Command Variant does not go with the body"),
+    _rows("command-variant-mismatch", "E12", 400, 5, "the Command Variant does not go with the body"),
     # 5 — replays and counters (pipeline): DUIS leaves them to the DCC.
-    **_rows("request-id-replayed counter-not-increasing pre-command-unknown", None, 409, 5,
-            "a RequestID already used, a counter not above the last one for the device, or a CV 5-7 for a "
-            "Pre-Command the DCC did not issue to this sender (or that was used already)"),
+    _rows("request-id-replayed counter-not-increasing pre-command-unknown", None, 409, 5,
+          "a RequestID already used, a counter not above the last one for the device, or a CV 5-7 for a "
+          "Pre-Command the DCC did not issue to this sender (or that was used already)"),
     # 1, 6-9 — the checks DUIS gives codes to (pipeline).
-    **_rows("wrong-url", "E13", 400, 1, "the Command Variant belongs to another web service"),
-    **_rows("user-unknown", "E1", 403, 6, "the User ID or its User Role is not registered"),
-    **_rows("user-not-active", "E3", 403, 6, "the User ID is not active"),
-    **_rows("srv-not-permitted", "E2", 403, 7, "the role may not send this Service Reference Variant"),
-    **_rows("command-variant-not-permitted", "E12", 400, 7, "the role may not use this Command Variant"),
-    **_rows("device-unknown", "E19", 403, 8, "no such device"),
-    **_rows("device-type-mismatch", "E11", 400, 8, "the SRV does not apply to this device type"),
-    **_rows("device-status-refused", "E5", 403, 8, "the device's SMI status does not allow it"),
-    **_rows("not-authorised-for-device", "E4", 403, 9,
-            "the sender may not act on this device now (for SoLR Contingency: no active activation for the "
-            "device's registered Supplier, outside the instruction's window or scope)"),
+    _rows("wrong-url", "E13", 400, 1, "the Command Variant belongs to another web service"),
+    _rows("user-unknown", "E1", 403, 6, "the User ID or its User Role is not registered"),
+    _rows("user-not-active", "E3", 403, 6, "the User ID is not active"),
+    _rows("srv-not-permitted", "E2", 403, 7, "the role may not send this Service Reference Variant"),
+    _rows("command-variant-not-permitted", "E12", 400, 7, "the role may not use this Command Variant"),
+    _rows("device-unknown", "E19", 403, 8, "no such device"),
+    _rows("device-type-mismatch", "E11", 400, 8, "the SRV does not apply to this device type"),
+    _rows("device-status-refused", "E5", 403, 8, "the device's SMI status does not allow it"),
+    _rows("not-authorised-for-device", "E4", 403, 9,
+          "the sender may not act on this device now (for SoLR Contingency: no active activation for the "
+          "device's registered Supplier, outside the instruction's window or scope)"),
     # 10 — content (MP134B requirement 5). For a SoLR Contingency sender a Prepayment body is a request its
     # role may not send (the role's permission is SRV 1.6 to Credit only): E2, the nearest DUIS meaning.
-    **_rows("payment-mode-not-credit", "E2", 403, 10, "SRV 1.6 from this role may only change to Credit"),
-}
+    _rows("payment-mode-not-credit", "E2", 403, 10, "SRV 1.6 from this role may only change to Credit"),
+    # 10 — the Signed Pre-Command (CV 5-7), checked by contingency.gbcs (docs/gbcs.md: the decode, verify and check
+    # codes). DUIS has no codes for them but the Credit rule, which is answered like the SRV 1.6 body's.
+    _rows("gbcs-truncated gbcs-not-general-signing gbcs-transaction-id-invalid gbcs-not-a-command "
+          "gbcs-system-title-invalid gbcs-date-time-invalid gbcs-other-information-invalid "
+          "gbcs-message-code-unsupported gbcs-length-invalid gbcs-signature-malformed gbcs-mode-inconsistent "
+          "gbcs-payload-invalid", None, 400, 10, "the Signed Pre-Command is not an SRV 1.6 GBCS command"),
+    _rows("gbcs-originator-mismatch gbcs-device-mismatch gbcs-counter-mismatch gbcs-precommand-mismatch", None, 400,
+          10, "the Signed Pre-Command is not the Pre-Command the DCC issued for this RequestID"),
+    _rows("gbcs-signature-missing gbcs-signature-invalid gbcs-no-signing-key gbcs-key-unsupported", None, 403, 10,
+          "the Signed Pre-Command is not signed with the registered Supplier's Digital Signing key"),
+    _rows("gbcs-not-credit", "E2", 403, 10, "the Signed Pre-Command does not change the payment mode to Credit"),
+)
 
 
 def answer_for(code: str) -> Answer:

@@ -293,14 +293,14 @@ def _signed_pre_command(element: etree._Element) -> SignedPreCommand:
     try:
         payload = xsdtypes.base64_binary(children[0].text, max_bytes=MAX_GBCS_PAYLOAD)
     except OverflowError:
-        raise MessageRefused("gbcs-payload-too-large",
+        raise MessageRefused("signed-pre-command-too-large",
                              f"the Signed Pre-Command is larger than {MAX_GBCS_PAYLOAD} bytes") from None
     except ValueError as exc:
-        raise MessageRefused("gbcs-payload-invalid", f"GBCSPayload: {exc}") from None
+        raise MessageRefused("signed-pre-command-invalid", f"GBCSPayload: {exc}") from None
     if not payload:
-        raise MessageRefused("gbcs-payload-invalid", "GBCSPayload is empty")
+        raise MessageRefused("signed-pre-command-invalid", "GBCSPayload is empty")
     if len(payload) > MAX_GBCS_PAYLOAD:
-        raise MessageRefused("gbcs-payload-too-large",
+        raise MessageRefused("signed-pre-command-too-large",
                              f"the Signed Pre-Command is larger than {MAX_GBCS_PAYLOAD} bytes")
     return SignedPreCommand(gbcs_payload=payload, execution=execution)
 

@@ -65,6 +65,21 @@ def test_every_refusal_of_the_parse_schema_signature_and_message_checks_has_an_a
     assert not missing, f"refusal codes with no answer in contingency.duis.codes: {sorted(missing)}"
 
 
+def test_every_refusal_of_the_signed_pre_command_check_has_an_answer():
+    """docs/gbcs.md lists each GBCS code with where it is raised; those of decode, verify and the CV 5 check can
+    answer a request (the build-time ones refuse the DCC's own values)."""
+    text = (PROJECT_DIR / "docs" / "gbcs.md").read_text()
+    rows = re.findall(r"^\| `(gbcs-[a-z0-9-]+)` \| ([a-z_, ]+) \|", text, re.M)
+    assert len(rows) > 20
+    request_side = {code for code, where in rows if {"decode", "verify", "check"} & set(where.split(", "))}
+    assert {"gbcs-not-credit", "gbcs-precommand-mismatch", "gbcs-signature-invalid"} <= request_side
+    missing = request_side - codes.REFUSALS.keys()
+    assert not missing, f"GBCS refusal codes with no answer in contingency.duis.codes: {sorted(missing)}"
+    raised = _codes_in(PROJECT_DIR / "contingency" / "gbcs" / "check.py", [r'GbcsRefused\(\s*"([a-z0-9-]+)"'])
+    assert raised and raised <= codes.REFUSALS.keys(), raised - codes.REFUSALS.keys()
+    assert codes.answer_for("gbcs-not-credit").response_code == "E2"
+
+
 def test_an_unknown_refusal_code_is_a_gap_not_a_guess():
     with pytest.raises(LookupError):
         codes.answer_for("no-such-code")

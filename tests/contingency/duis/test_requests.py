@@ -281,12 +281,12 @@ def test_a_refusal_after_the_header_names_the_request(vectors_dir):
 
 
 @pytest.mark.parametrize(("payload", "code"), [
-    ("", "gbcs-payload-invalid"),
-    ("3wk", "gbcs-payload-invalid"),
-    ("3wk_", "gbcs-payload-invalid"),
-    ("3x==", "gbcs-payload-invalid"),  # unused bits not zero: refused by the XSD too
-    (base64.b64encode(b"\xdf" * (requests.MAX_GBCS_PAYLOAD + 1)).decode(), "gbcs-payload-too-large"),
-    ("A" * 10**6, "gbcs-payload-too-large"),  # refused on its length, before decoding
+    ("", "signed-pre-command-invalid"),
+    ("3wk", "signed-pre-command-invalid"),
+    ("3wk_", "signed-pre-command-invalid"),
+    ("3x==", "signed-pre-command-invalid"),  # unused bits not zero: refused by the XSD too
+    (base64.b64encode(b"\xdf" * (requests.MAX_GBCS_PAYLOAD + 1)).decode(), "signed-pre-command-too-large"),
+    ("A" * 10**6, "signed-pre-command-too-large"),  # refused on its length, before decoding
 ])
 def test_bad_signed_pre_command_payloads_are_refused(vectors_dir, payload, code):
     with pytest.raises(MessageRefused) as refused:
