@@ -111,3 +111,8 @@ def test_the_documentation_shows_the_refusal_answers_row_by_row():
             documented[code] = (row[1].strip("`"), int(row[2]), int(row[3]))
     expected = {code: (a.response_code or "—", a.http_status, a.check) for code, a in codes.REFUSALS.items()}
     assert documented == expected
+
+
+def test_a_code_named_twice_stops_the_table():
+    with pytest.raises(ValueError):
+        codes._table(codes._rows("same-code", None, 400, 5, "one"), codes._rows("same-code", "E2", 403, 10, "two"))
