@@ -31,7 +31,26 @@ def adt_files_to_approve(viewer: Viewer) -> list[Item] | None:
     ]
 
 
+def activations_to_approve(viewer: Viewer) -> list[Item] | None:
+    from .models import Activation, ActivationState
+
+    if not viewer.is_dcc_operator:
+        return None
+    waiting = (Activation.objects.filter(state=ActivationState.REQUESTED).exclude(requested_by=viewer.user)
+               .select_related("instruction", "supplier", "contingency_user_id", "requested_by")
+               .order_by("requested_at", "pk"))[:PANEL_LIMIT]
+    return [
+        Item(text=f"{a.supplier.name} — instruction {a.instruction.reference}",
+             url=url_or_none("events:detail", a.instruction_id) or url_or_none("events:list"),
+             detail=f"activation for {a.contingency_user_id.eui} requested by {a.requested_by.get_username()} "
+                    f"on {a.requested_at:%Y-%m-%d %H:%M} UTC")
+        for a in waiting
+    ]
+
+
 PANELS = (
+    Panel(key="contingency.activation_approvals", title="SoLR activations to approve", items=activations_to_approve,
+          empty_text="No SoLR activation waits for your approval.", order=15),
     Panel(key="contingency.adt_approvals", title="ADT files to approve", items=adt_files_to_approve,
           empty_text="No ADT file waits for your approval.", order=20),
 )

@@ -1,7 +1,8 @@
 """Pages of the contingency rooms (included at the site root by portal/urls.py). The URL names are the ones the
-portal's navigation looks for (issue 8): ``adt-files``, ``adt-upload``, ``adt-file-detail``."""
+portal's navigation looks for (issue 8): ``adt-files``, ``adt-upload``, ``adt-file-detail``; the SoLR event pages
+(issue 9) are under ``/events/``, namespace ``events`` (contingency/web/events/urls.py)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from .web import views
 
@@ -9,4 +10,5 @@ urlpatterns = [
     path("adt-files/", views.adt_files, name="adt-files"),
     path("adt-files/upload/", views.adt_upload, name="adt-upload"),
     path("adt-files/<int:pk>/", views.adt_file_detail, name="adt-file-detail"),
+    path("events/", include("contingency.web.events.urls")),
 ]

@@ -38,13 +38,14 @@ class Link:
     current: bool
 
 
-# The order is the order on the page. The Authority officer's own pages (events) come with issue 9.
+# The order is the order on the page. "SoLR events" (issue 9) is the service desk's and the Authority's console.
 ENTRIES: tuple[Entry, ...] = (
     Entry("Home", "home"),
     Entry("Offices", "offices", frozenset({SRO, DCC})),
     Entry("Certificates", "certificates", frozenset({SRO, ARO, DCC})),
     Entry("Revocation requests", "revocation-requests", frozenset({DCC})),
     Entry("ADT files", "adt-files", frozenset({SRO, ARO, DCC})),
+    Entry("SoLR events", "events:list", frozenset({DCC, AUTHORITY})),
     Entry("Lockouts", "lockouts", frozenset({DCC})),
     Entry("API documentation", "api-docs"),
     Entry("Your account", "account"),

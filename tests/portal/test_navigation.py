@@ -29,6 +29,7 @@ urlpatterns = [
     path("certificates/", _page, name="certificates"),
     path("certificates/revocations/", _page, name="revocation-requests"),
     path("adt-files/", _page, name="adt-files"),
+    path("events/", include(([path("", _page, name="list")], "events"))),
     path("lockouts/", _page, name="lockouts"),
     path("api/docs/", _page, name="api-docs"),
     path("admin/", include(([path("", _page, name="index")], "admin"))),
@@ -37,9 +38,9 @@ ALL = pytest.mark.urls(__name__)
 
 EVERYONE = ["Home", "API documentation", "Your account"]
 EXPECTED = {
-    "dcc_operator1": ["Home", "Offices", "Certificates", "Revocation requests", "ADT files", "Lockouts",
-                      "API documentation", "Your account", "Admin"],
-    "authority_officer": EVERYONE,
+    "dcc_operator1": ["Home", "Offices", "Certificates", "Revocation requests", "ADT files", "SoLR events",
+                      "Lockouts", "API documentation", "Your account", "Admin"],
+    "authority_officer": ["Home", "SoLR events", "API documentation", "Your account"],
     "srp_sro": ["Home", "Offices", "Certificates", "ADT files", "API documentation", "Your account"],
     "srp_aro": ["Home", "Certificates", "ADT files", "API documentation", "Your account"],
     # The outsider is an SRO of another Party: the same entries (what they list is scoped by the pages).
@@ -102,8 +103,8 @@ def test_nobody_signed_in_gets_no_navigation(client):
 
 def test_every_entry_names_a_url_and_the_issue_8_names_are_used():
     names = {entry.url_name for entry in ENTRIES}
-    assert {"home", "offices", "certificates", "revocation-requests", "adt-files", "lockouts", "api-docs",
-            "account", "admin:index"} == names
+    assert {"home", "offices", "certificates", "revocation-requests", "adt-files", "events:list", "lockouts",
+            "api-docs", "account", "admin:index"} == names
 
 
 def test_the_home_page_answers_every_office_and_sends_the_anonymous_to_sign_in(cast):
