@@ -117,12 +117,14 @@ def build(rows: list[dict]) -> dict | None:
             bars.append(Bar(x=round(x_at(i) + slot * 0.1 + bar_width * j, 2), y=y, width=bar_width,
                             height=round(requests.bottom - y, 2), value=r[key], series=key, colour=colour))
 
-    # A handful of time labels along the bottom: the start, the end and a few between.
+    # A handful of time labels along the bottom: the start, the end and a few between; the first and the last are
+    # anchored at their outer end so that neither runs off the drawing.
     every = max(1, n // 4)
-    time_labels = [(x_at(i), _time_label(rows[i]["start"] if i < n else rows[-1]["end"]))
-                   for i in range(0, n + 1, every)]
-    if time_labels[-1][0] != x_at(n):
-        time_labels.append((x_at(n), _time_label(rows[-1]["end"])))
+    marks = list(range(0, n + 1, every))
+    if marks[-1] != n:
+        marks.append(n)
+    time_labels = [(x_at(i), _time_label(rows[i]["start"] if i < n else rows[-1]["end"]),
+                    "start" if i == 0 else "end" if i == n else "middle") for i in marks]
 
     return {
         "width": WIDTH, "height": 2 * PANEL_HEIGHT + GAP, "left": LEFT, "right": WIDTH - RIGHT,
