@@ -25,7 +25,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from pki.models import Certificate
 from pki.orders.services import can_view as can_view_certificates
+from portal.choices import OfficeKind
 from portal.offices import is_dcc_operator
+from portal.offices.services import acting_offices
 
 from ...devices.choices import PaymentMode
 from ...events import activation as activations
@@ -102,8 +104,15 @@ def event_list(request):
 
 # --- the Authority's records ----------------------------------------------------------------------------------
 
+def _on_behalf(person) -> bool:
+    """The page says "on the Authority's behalf" as the service marks the record: a DCC operator who is not also
+    one of the Authority's officers."""
+    return is_dcc_operator(person) and not acting_offices(person).verified().filter(
+        kind=OfficeKind.AUTHORITY_OFFICER).exists()
+
+
 def _record_context(request, form, **extra) -> dict:
-    return {"form": form, "on_behalf": is_dcc_operator(request.user), **extra}
+    return {"form": form, "on_behalf": _on_behalf(request.user), **extra}
 
 
 @login_required

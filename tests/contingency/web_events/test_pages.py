@@ -16,7 +16,8 @@ from django.utils import timezone
 from contingency.events.activation import approve_activation, request_activation, suspend_activation
 from contingency.models import Activation, ActivationState, ActivationTransition, Instruction, LicenceRevocation
 from contingency.web.events.forms import parse_device_list
-from portal.models import AuditRecord
+from portal.models import AuditRecord, PartyKind
+from tests.portal.factories import PartyFactory
 
 from .world import FAILED_IS, METER_EUIS, PDF, event, instruct, make_world, revoke_licence
 
@@ -321,3 +322,32 @@ def test_the_home_panel_lists_activations_for_another_operator_to_approve(cast):
     assert panel(cast.authority_officer) is None and panel(cast.outsider) is None
     home = cast.dcc_operator2.client.get("/").content.decode()
     assert "SoLR activations to approve" in home and "OFG/2026/001" in home
+
+
+def test_an_operator_who_is_also_an_authority_officer_records_as_the_authority(cast):
+    from portal.models import Office, OfficeKind, OfficeStatus
+
+    Office.objects.create(person=cast.dcc_operator1.user, kind=OfficeKind.AUTHORITY_OFFICER, party=cast.authority,
+                          status=OfficeStatus.VERIFIED)
+    world = make_world(cast)
+    client = cast.dcc_operator1.client
+    assert 'id="on-behalf"' not in client.get(reverse("events:record-revocation")).content.decode()
+    client.post(reverse("events:record-revocation"), {
+        "supplier": world.failed.pk, "effective_at": local(timezone.now() + timedelta(days=1)),
+        "solr": world.last_resort.pk})
+    assert not LicenceRevocation.objects.get().on_behalf_of_authority  # the page said what the record says
+
+
+def test_no_deferral_link_once_the_certificates_are_revoked(cast):
+    world = make_world(cast)
+    revocation = revoke_licence(world, cast.authority_officer.user)  # effective two hours ago: revoked at once
+    assert revocation.certificates_revoked_at is not None
+    url = reverse("events:record-deferral", args=[revocation.pk])
+    assert url not in cast.authority_officer.client.get(reverse("events:list")).content.decode()
+    future = PartyFactory(kind=PartyKind.SUPPLIER, name="Later Energy", short_name="later")
+    from contingency.events.records import record_licence_revocation
+
+    later = record_licence_revocation(cast.authority_officer.user, supplier=future,
+                                      effective_at=timezone.now() + timedelta(days=1), solr=world.last_resort)
+    listing = cast.authority_officer.client.get(reverse("events:list")).content.decode()
+    assert reverse("events:record-deferral", args=[later.pk]) in listing and url not in listing
