@@ -77,7 +77,7 @@ def _newest_activations(instructions) -> dict[int, Activation]:
     """The newest activation of each of ``instructions``, in one query."""
     newest: dict[int, Activation] = {}
     for a in (Activation.objects.filter(instruction__in=[i.pk for i in instructions])
-              .select_related("requested_by", "approved_by").order_by("instruction_id", "-requested_at", "-id")):
+              .select_related("requested_by", "approved_by").order_by("instruction_id", "-id")):
         newest.setdefault(a.instruction_id, a)
     return newest
 
@@ -235,15 +235,15 @@ def _buttons(user, instruction: Instruction, newest: Activation | None) -> dict:
 
 
 def _detail(request, instruction: Instruction, *, refusal: EventRefused | None = None, status: int = 200):
-    activation_list = list(instruction.activations.select_related("requested_by", "approved_by")
-                           .order_by("-requested_at", "-id"))
+    # Newest first, by id as contingency.events.queries orders them (the API and the page name the same one).
+    activation_list = list(instruction.activations.select_related("requested_by", "approved_by").order_by("-id"))
     newest = activation_list[0] if activation_list else None
     transitions = (ActivationTransition.objects.filter(activation__instruction=instruction)
                    .select_related("by").order_by("at", "id"))
     revocation = LicenceRevocation.objects.filter(supplier_id=instruction.supplier_id).first()
     rows = event_timeline(instruction)
     return render(request, TEMPLATES + "detail.html", {
-        "instruction": instruction, "activation": newest, "activations": activation_list,
+        "instruction": instruction, "activation": newest,
         "transitions": transitions, "revocation": revocation, "buttons": _buttons(request.user, instruction, newest),
         "live": newest is not None and newest.state in LIVE_STATES,
         "may_download": records.can_download_evidence(request.user),
