@@ -205,6 +205,12 @@ def test_the_buttons_follow_the_viewer_and_the_state(cast):
 
     approve_activation(cast.dcc_operator2.user, activation.pk)
     assert buttons(op1.get(url)) == buttons(op2.get(url)) == {"suspend", "end"}
+    # Each button posts the page's version (and the note) to its own action.
+    html = op1.get(url).content.decode()
+    for action in ("suspend", "end"):
+        target = reverse("events:activation-action", args=[activation.pk, action])
+        assert re.search(rf'id="button-{action}"[^>]*formaction="{target}"', html)
+    assert 'name="version" value="1"' in html and 'name="note"' in html
     suspend_activation(cast.dcc_operator1.user, activation.pk)
     assert buttons(op1.get(url)) == {"resume", "end"}
     assert buttons(authority.get(url)) == set()
