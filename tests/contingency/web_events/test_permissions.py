@@ -100,3 +100,52 @@ def test_an_unknown_action_is_404(cast, world_event):
     assert response.status_code == 404
     assert Activation.objects.get().state == ActivationState.REQUESTED
 
+
+
+def test_only_the_service_desk_and_the_authority_record_instructions_and_deferrals(cast):
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.shortcuts import resolve_url
+    from django.test import Client
+    from django.utils import timezone
+
+    from contingency.events.records import record_licence_revocation
+    from contingency.models import Instruction
+
+    from .world import pdf_upload
+
+    world = make_world(cast)
+    later = timezone.now() + timedelta(days=1)
+    revocation = record_licence_revocation(cast.authority_officer.user, supplier=world.failed, effective_at=later,
+                                           solr=world.last_resort)
+    expected = {**VIEWERS, **{m.name: 403 for m in cast if m.name not in VIEWERS}}
+    found = {}
+    for member in cast:
+        instruction = member.client.post(reverse("events:record-instruction"), {
+            "reference": f"REF-{member.name}", "supplier": world.failed.pk, "contingency_user_id": world.solr_uid.pk,
+            "srvs": "1.6", "scope": "all", "valid_from": (later + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+            "valid_to": (later + timedelta(days=9)).strftime("%Y-%m-%dT%H:%M"), "evidence": pdf_upload()})
+        deferral = member.client.post(reverse("events:record-deferral", args=[revocation.pk]), {
+            "until": (later + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"), "decided_by": f"PMA via {member.name}"})
+        found[member.name] = (instruction.status_code, deferral.status_code)
+    assert found == {name: (302, 302) if status == 200 else (403, 403) for name, status in expected.items()}
+    assert sorted(Instruction.objects.values_list("reference", flat=True)) == [
+        "REF-authority_officer", "REF-dcc_operator1", "REF-dcc_operator2"]
+    revocation.refresh_from_db()
+    assert revocation.deferral_decided_by == "PMA via authority_officer"  # the last permitted one
+    anonymous = Client().post(reverse("events:record-deferral", args=[revocation.pk]), {})
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith(resolve_url(settings.LOGIN_URL))
+
+
+def test_only_a_dcc_operator_resumes(cast, world_event):
+    from contingency.events.activation import approve_activation, request_activation, suspend_activation
+
+    _, instruction = world_event
+    activation = request_activation(cast.dcc_operator1.user, instruction)
+    approve_activation(cast.dcc_operator2.user, activation.pk)
+    activation = suspend_activation(cast.dcc_operator2.user, activation.pk)
+    assert_access(cast, "post", reverse("events:activation-action", args=[activation.pk, "resume"]),
+                  {"dcc_operator1": 302, "dcc_operator2": 409}, others=403, data={"version": activation.version})
+    activation.refresh_from_db()
+    assert activation.state == ActivationState.ACTIVE
