@@ -52,3 +52,7 @@ class AdtThresholdAdmin(ReadOnlyAdmin):
     list_filter = ("active", "srv")
     search_fields = ("user_id__eui", "target_supplier__eui")
     list_select_related = ("user_id", "target_supplier", "file")
+
+
+# Alerts and pushes (MP134B requirement 7): their admin lives with them.
+from .alerts import admin as alerts_admin  # noqa: E402, F401

@@ -28,6 +28,16 @@ SETTINGS = AppSettings(
     # The folder holding the official DUIS 5.4 XSD ("DUIS Schema V5.4.xsd" and the files it imports), e.g.
     # ../shared/vectors/dccboxed-signing-tool/schema; empty: the project's own structural check (contingency.duis).
     Setting("DUIS_SCHEMA_DIR", ""),
+    # Pushes of signed DUIS documents to a User ID's endpoint (alerts, later Service Responses; docs/alerts.md):
+    # after the n-th failed attempt the next waits min(MAX, BASE × 2^(n-1)) seconds, rounded up to the next run
+    # of the sweeper (every 5 s). A push is tried until the endpoint accepts it: nothing is dropped.
+    Setting("SOLR_PUSH_BASE_DELAY_SECONDS", 10.0, at_least(0)),
+    Setting("SOLR_PUSH_MAX_DELAY_SECONDS", 3600.0, at_least(1)),
+    # How long one POST may take (connect and read). A worker holds a push for 2 × this + 30 s: a worker that
+    # dies mid-send leaves the push to the sweeper once that claim has expired.
+    Setting("SOLR_PUSH_TIMEOUT_SECONDS", 10.0, at_least(0.1)),
+    # Due pushes the sweeper queues per run.
+    Setting("SOLR_PUSH_SWEEP_BATCH", 500, at_least(1)),
 )
 
 

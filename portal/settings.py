@@ -295,7 +295,12 @@ CELERY_BEAT_SCHEDULE = {
     # activations past their instruction's window become expired (may_act answers "expired" even before).
     "solr-licence-revocations": {"task": "contingency.tasks.apply_licence_revocations", "schedule": 30.0},
     "solr-expire-activations": {"task": "contingency.tasks.expire_activations", "schedule": 30.0},
+    # Queues every due pending push (alerts, Service Responses): retries, and pushes a lost message left behind.
+    "contingency-sweep-pushes": {"task": "contingency.delivery.tasks.sweep_pushes", "schedule": 5.0},
 }
+# Task modules outside an app's tasks.py (autodiscover_tasks finds only those): named as strings, so portal
+# still imports no other app.
+CELERY_IMPORTS = ("contingency.delivery.tasks",)
 
 # --- the product ----------------------------------------------------------------------------
 SOLR_CONTINGENCY_ROLE_CODE = env("SOLR_CONTINGENCY_ROLE_CODE", "SC", not_empty)

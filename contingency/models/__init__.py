@@ -1,8 +1,9 @@
 """The SoLR business's models, one module per subject (docs/architecture.md). Meters, ADT files, SoLR events
-(instructions and activations); DUIS requests and delivery come with their issues, each in a module of its own
-here."""
+(instructions and activations), alerts and outbound pushes; DUIS requests come with their issue, in a module of
+its own here."""
 
 from .adt import AdtFile, AdtFileQuerySet, AdtFileState, AdtThreshold, AdtThresholdQuerySet  # noqa: F401
+from .alerts import Alert, AlertKind, Push, PushAttempt, PushState, RouteKind  # noqa: F401
 from .devices import Device, DeviceQuerySet  # noqa: F401 - Django finds the app's models here
 from .events import (  # noqa: F401
     Activation,
@@ -15,4 +16,4 @@ from .events import (  # noqa: F401
 
 __all__ = ["AdtFile", "AdtFileQuerySet", "AdtFileState", "AdtThreshold", "AdtThresholdQuerySet", "Device",
            "DeviceQuerySet", "Activation", "ActivationState", "ActivationTransition", "Instruction",
-           "LicenceRevocation", "ScopeKind"]
+           "LicenceRevocation", "ScopeKind", "Alert", "AlertKind", "Push", "PushAttempt", "PushState", "RouteKind"]
