@@ -23,6 +23,7 @@ twice; it then carries the same ResponseID, by which a receiver recognises it.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 import urllib.error
 import urllib.request
@@ -34,6 +35,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+
+from portal.conf import parse_bool
 
 from .. import conf
 from ..models import Push, PushAttempt, PushState
@@ -60,8 +63,15 @@ class Result:
 
 
 def allow_insecure() -> bool:
-    """``SOLR_ALLOW_INSECURE_ENDPOINTS`` (portal's setting, issue 9 point 8); off unless set."""
-    return bool(getattr(settings, "SOLR_ALLOW_INSECURE_ENDPOINTS", False))
+    """``SOLR_ALLOW_INSECURE_ENDPOINTS`` (portal's setting, issue 9 point 8: the run command and tests set it);
+    off unless set. Until portal declares it, the environment variable of that name is read here directly."""
+    value = getattr(settings, "SOLR_ALLOW_INSECURE_ENDPOINTS", None)
+    if value is None:
+        try:
+            return parse_bool(os.environ.get("SOLR_ALLOW_INSECURE_ENDPOINTS", ""))
+        except ValueError:
+            return False
+    return bool(value)
 
 
 def retry_delay(attempts: int) -> float:
