@@ -145,3 +145,18 @@ def test_one_push_per_alert_and_recipient(world):
     raised = raise_device_alert(world.device.eui, "8F20")
     with pytest.raises(IntegrityError), transaction.atomic():
         Push.objects.create(key="alert:again", alert=raised.alert, recipient=raised.push.recipient, body="x")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_workers_send_a_push_once(world, endpoint, monkeypatch):
+    """Four workers handle the same push at the same instant (duplicated messages, the sweeper and the first
+    queueing all at once): one sends it, the others find it claimed; the endpoint sees it once."""
+    from tests.helpers.races import race
+
+    monkeypatch.setattr(tasks.deliver_push, "delay", lambda push_id: None)  # no broker here: the race is the test
+    endpoint.delay = 0.3
+    push_id = raise_device_alert(world.device.eui, "8F20").push.pk
+    outcomes = race(*[lambda: delivery.attempt(push_id).outcome] * 4)
+    assert sorted(outcomes) == ["delivered"] + ["not-claimed"] * 3
+    assert len(endpoint.received) == 1
+    assert PushAttempt.objects.filter(push_id=push_id).count() == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import http.server
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,6 +94,7 @@ class Endpoint:
 
     script: list[int] = field(default_factory=list)
     then: int = 204
+    delay: float = 0.0  # seconds before answering (so racing senders overlap)
     received: list[Received] = field(default_factory=list)
 
     def __post_init__(self):
@@ -102,6 +104,7 @@ class Endpoint:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                time.sleep(endpoint.delay)
                 with lock:
                     status = endpoint.script.pop(0) if endpoint.script else endpoint.then
                     endpoint.received.append(Received(self.path, self.headers.get("Content-Type", ""), body, status))
