@@ -84,7 +84,7 @@ def _raise(*, kind: str, code: str, device: Device | None, addressed_to: UserID,
     identity = _signing_identity() if where.routable else None
     with transaction.atomic():
         alert = Alert.objects.create(
-            kind=kind, code=code, device=device, supplier=addressed_to.party, addressed_to=addressed_to,
+            kind=kind, code=code, device=device, addressed_to=addressed_to,
             recipient=where.recipient, route=where.kind, via_solr=where.via_solr, raised_at=at,
             source=source[:100], details=details or {})
         push = None

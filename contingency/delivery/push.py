@@ -36,6 +36,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from portal import audit
 from portal.conf import parse_bool
 
 from .. import conf
@@ -164,6 +165,10 @@ def attempt(push_id: int) -> Result:
         else:
             changes.update(next_attempt_at=finished + dt.timedelta(seconds=retry_delay(number)))
         recorded = Push.objects.filter(pk=push_id, claim_token=token).update(**changes)
+        if recorded and delivered:
+            # The outcome that matters to the recipient is audited (DESIGN §6); every attempt is in the log.
+            audit.write("push.delivered", subject_type=Push._meta.label, subject_id=str(push_id),
+                        subject_repr=push.key, after={"endpoint_url": url, "status": status, "attempts": number})
         if recorded:
             PushAttempt.objects.create(push_id=push_id, number=number, at=finished, endpoint_url=url,
                                        http_status=status, error=error, delivered=delivered,

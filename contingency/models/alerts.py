@@ -17,7 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from portal.models import Party, UserID
+from portal.models import UserID
 
 from .devices import Device
 
@@ -49,11 +49,9 @@ class Alert(models.Model):
     kind = models.CharField(max_length=12, choices=AlertKind.choices)
     code = models.CharField(max_length=8, help_text="GBCS alert code in hex (8F66) or DCC alert code (N24, AD1).")
     device = models.ForeignKey(Device, on_delete=models.PROTECT, null=True, blank=True, related_name="alerts")
-    supplier = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="alerts",
-                                 help_text="The Supplier the alert concerns (the device's registered Supplier).")
     addressed_to = models.ForeignKey(
         UserID, on_delete=models.PROTECT, related_name="alerts_addressed",
-        help_text="The User ID the alert is for: the registered Supplier's (the GBCS recipient).")
+        help_text="The User ID the alert is for: a device's registered Supplier (its GBCS recipient).")
     recipient = models.ForeignKey(
         UserID, on_delete=models.PROTECT, null=True, blank=True, related_name="alerts_received",
         help_text="Where it was routed; empty while unroutable.")

@@ -13,6 +13,7 @@ from contingency.alerts.services import raise_device_alert
 from contingency.delivery import push as delivery
 from contingency.delivery import tasks
 from contingency.models import Push, PushAttempt, PushState
+from portal.models import AuditRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +41,8 @@ def test_fails_twice_then_accepts_one_delivery_three_attempts_logged(world, endp
     assert push.delivered_at is not None and push.endpoint_url == f"{endpoint.url}/supplier"
     log = list(PushAttempt.objects.filter(push=push).values_list("number", "http_status", "delivered"))
     assert log == [(1, 503, False), (2, 500, False), (3, 204, True)]
+    delivered = AuditRecord.objects.get(action="push.delivered", subject_id=str(push_id))
+    assert delivered.after["attempts"] == 3
 
 
 def test_two_alerts_with_every_task_message_delivered_twice(world, endpoint):
