@@ -7,14 +7,15 @@ with the DCC's XML signing key (pki.dcc_identity), stores one Push to the recipi
 record. The first delivery attempt is queued after the commit; the sweeper catches anything that slips.
 
 An unroutable alert is stored all the same (``route = unroutable``, no document, no push) for the service
-desk: nothing is dropped. The alert's primary key is the ResponseID counter (and the simulated device's GBCS
-originator counter), so every alert's ResponseID is unique.
+desk: nothing is dropped. ``reroute_unroutable`` (a beat task, every minute) sends it once a later instruction
+or SRP arrangement gives it a recipient; its document is built from the stored row (``build_document``).
+The alert's primary key is the ResponseID counter (and the simulated device's GBCS originator counter), so
+every alert's ResponseID is unique.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -32,7 +33,7 @@ from portal.models import UserID
 from ..delivery.tasks import queue_after_commit
 from ..duis import alerts as duis_alerts
 from ..gbcs import alerts as gbcs_alerts
-from ..models import Alert, AlertKind, Device, Push
+from ..models import Alert, AlertKind, Device, Push, RouteKind
 from .routing import route
 
 
@@ -74,34 +75,80 @@ def _signing_identity():
         raise AlertRefused(str(exc), code="dcc-signing-identity-missing") from exc
 
 
-# build(alert, recipient EUI) -> (unsigned document, GBCS payload or b"")
-Builder = Callable[[Alert, str], tuple[etree._Element, bytes]]
+def _reference(details: dict) -> gbcs_alerts.InstructionReference:
+    ref = details["reference"]
+    return gbcs_alerts.InstructionReference(ref["message_code"], ref["counter"], ref["interface_class"],
+                                            bytes.fromhex(ref["obis"]), ref["attribute"])
 
 
-def _raise(*, kind: str, code: str, device: Device | None, addressed_to: UserID, build: Builder,
-           at: dt.datetime, source: str, details: dict | None = None) -> Raised:
+_DCC_BODIES = {cls.__name__: cls for cls in (duis_alerts.QuarantinedRequest, duis_alerts.CommandFailure)}
+
+
+def _dcc_body(details: dict) -> duis_alerts.DCCAlertBody:
+    fields = dict(details)
+    return _DCC_BODIES[fields.pop("type")](**fields)
+
+
+def build_document(alert: Alert, recipient_eui: str) -> tuple[etree._Element, bytes]:
+    """The unsigned DUIS document of a stored alert for ``recipient_eui`` and its GBCS payload (b"" for a DCC
+    alert): everything comes from the alert's row, so an alert kept unroutable can be sent once it has a route."""
+    at, counter = alert.raised_at, alert.pk
+    if alert.kind == AlertKind.DCC:
+        subject = alert.device.eui if alert.device_id else parse_eui64(settings.DCC_USER_ID)
+        return duis_alerts.dcc_alert(code=alert.code, subject_eui=subject, recipient_eui=recipient_eui,
+                                     counter=counter, alert=_dcc_body(alert.details), at=at), b""
+    code = gbcs_alerts.parse_alert_code(alert.code)
+    # The GBCS recipient is the registered Supplier, whoever the DCC routes the alert to (digest §7).
+    originator, gbcs_recipient = eui64_bytes(alert.device.eui), eui64_bytes(alert.addressed_to.eui)
+    if alert.kind == AlertKind.FUTURE_DATED:
+        details = alert.details
+        payload = gbcs_alerts.alert_apdu(originator=originator, recipient=gbcs_recipient, counter=counter,
+                                         alert_code=code, at=at, reference=_reference(details))
+        return duis_alerts.future_dated_alert(
+            device_eui=alert.device.eui, recipient_eui=recipient_eui, counter=counter, alert_code=code,
+            gbcs_payload=payload, service_reference=details["service_reference"],
+            service_reference_variant=details["service_reference_variant"], at=at,
+            instruction_number=details["instruction_number"],
+            total_instructions=details["total_instructions"]), payload
+    payload = gbcs_alerts.alert_apdu(originator=originator, recipient=gbcs_recipient, counter=counter,
+                                     alert_code=code, at=at)
+    return duis_alerts.device_alert(device_eui=alert.device.eui, recipient_eui=recipient_eui, counter=counter,
+                                    alert_code=code, gbcs_payload=payload, at=at), payload
+
+
+def _checked_document(alert: Alert, recipient_eui: str) -> tuple[etree._Element, bytes]:
+    try:
+        return build_document(alert, recipient_eui)
+    except (duis_alerts.AlertMessageInvalid, gbcs_alerts.AlertCodeInvalid, ValueError, TypeError, KeyError) as exc:
+        raise AlertRefused(str(exc), code=getattr(exc, "code", "alert-message-invalid")) from exc
+
+
+def _sign_and_push(alert: Alert, identity) -> Push:
+    """Build and sign the routed alert's document, store it and one push; queue the push after the commit."""
+    root, payload = _checked_document(alert, alert.recipient.eui)
+    certificate, key = identity
+    signed = xmldsig.sign(root, key, certificate).decode("utf-8")
+    alert.document, alert.gbcs_payload = signed, payload
+    alert.response_id = root.findtext(f"{duis_alerts.sr('Header')}/{duis_alerts.sr('ResponseID')}")
+    alert.save(update_fields=["document", "gbcs_payload", "response_id"])
+    push = Push.objects.create(key=f"alert:{alert.pk}", alert=alert, recipient=alert.recipient, body=signed)
+    queue_after_commit(push.pk)
+    return push
+
+
+def _raise(*, kind: str, code: str, device: Device | None, addressed_to: UserID, at: dt.datetime, source: str,
+           details: dict | None = None) -> Raised:
     where = route(addressed_to, at)
     identity = _signing_identity() if where.routable else None
     with transaction.atomic():
         alert = Alert.objects.create(
-            kind=kind, code=code, device=device, addressed_to=addressed_to,
-            recipient=where.recipient, route=where.kind, via_solr=where.via_solr, raised_at=at,
-            source=source[:100], details=details or {})
-        push = None
+            kind=kind, code=code, device=device, addressed_to=addressed_to, recipient=where.recipient,
+            route=where.kind, via_solr=where.via_solr, raised_at=at, source=source[:100], details=details or {})
         if where.routable:
-            try:
-                root, payload = build(alert, where.recipient.eui)
-            except (duis_alerts.AlertMessageInvalid, gbcs_alerts.AlertCodeInvalid, ValueError) as exc:
-                raise AlertRefused(str(exc), code=getattr(exc, "code", "alert-message-invalid")) from exc
-            certificate, key = identity
-            signed = xmldsig.sign(root, key, certificate).decode("utf-8")
-            alert.document = signed
-            alert.gbcs_payload = payload
-            alert.response_id = root.findtext(f"{duis_alerts.sr('Header')}/{duis_alerts.sr('ResponseID')}")
-            alert.save(update_fields=["document", "gbcs_payload", "response_id"])
-            push = Push.objects.create(key=f"alert:{alert.pk}", alert=alert, recipient=where.recipient,
-                                       body=signed, next_attempt_at=at)
-            queue_after_commit(push.pk)
+            push = _sign_and_push(alert, identity)
+        else:
+            push = None
+            _checked_document(alert, addressed_to.eui)  # refuse bad values now, not when a route appears
         audit.write("alert.raise", alert, after={
             "kind": kind, "code": code, "device": device.eui if device else None,
             "addressed_to": addressed_to.eui, "recipient": where.recipient.eui if where.recipient else None,
@@ -121,19 +168,8 @@ def raise_device_alert(device_id: str, alert_code: str | int, *, at: dt.datetime
     except gbcs_alerts.AlertCodeInvalid as exc:
         raise AlertRefused(str(exc), code=exc.code) from exc
     device = find_device(device_id)
-    at = at or timezone.now()
-    supplier = device.registered_supplier
-
-    def build(alert: Alert, recipient_eui: str):
-        # The GBCS recipient is the registered Supplier, whoever the DCC routes the alert to (digest §7).
-        payload = gbcs_alerts.alert_apdu(originator=eui64_bytes(device.eui), recipient=eui64_bytes(supplier.eui),
-                                         counter=alert.pk, alert_code=code, at=at)
-        root = duis_alerts.device_alert(device_eui=device.eui, recipient_eui=recipient_eui, counter=alert.pk,
-                                        alert_code=code, gbcs_payload=payload, at=at)
-        return root, payload
-
     return _raise(kind=AlertKind.DEVICE, code=gbcs_alerts.alert_code_hex(code), device=device,
-                  addressed_to=supplier, build=build, at=at, source=source)
+                  addressed_to=device.registered_supplier, at=at or timezone.now(), source=source)
 
 
 def raise_future_dated_alert(device: Device, alert_code: int, *, reference: gbcs_alerts.InstructionReference,
@@ -142,23 +178,15 @@ def raise_future_dated_alert(device: Device, alert_code: int, *, reference: gbcs
                              total_instructions: int = 1, source: str = "") -> Raised:
     """The outcome of a future-dated command (8F66 actioned / 8F67 not), e.g. SRV 1.6 with an ExecutionDateTime
     (issue 11 raises it when the simulated device executes the command)."""
-    at = at or timezone.now()
-    supplier = device.registered_supplier
-
-    def build(alert: Alert, recipient_eui: str):
-        payload = gbcs_alerts.alert_apdu(originator=eui64_bytes(device.eui), recipient=eui64_bytes(supplier.eui),
-                                         counter=alert.pk, alert_code=alert_code, at=at, reference=reference)
-        root = duis_alerts.future_dated_alert(
-            device_eui=device.eui, recipient_eui=recipient_eui, counter=alert.pk, alert_code=alert_code,
-            gbcs_payload=payload, service_reference=service_reference,
-            service_reference_variant=service_reference_variant, at=at, instruction_number=instruction_number,
-            total_instructions=total_instructions)
-        return root, payload
-
+    details = {
+        "reference": {"message_code": reference.message_code, "counter": reference.counter,
+                      "interface_class": reference.interface_class, "obis": reference.obis.hex().upper(),
+                      "attribute": reference.attribute},
+        "service_reference": service_reference, "service_reference_variant": service_reference_variant,
+        "instruction_number": instruction_number, "total_instructions": total_instructions,
+    }
     return _raise(kind=AlertKind.FUTURE_DATED, code=gbcs_alerts.alert_code_hex(alert_code), device=device,
-                  addressed_to=supplier, build=build, at=at, source=source,
-                  details={"original_counter": reference.counter, "service_reference_variant":
-                           service_reference_variant})
+                  addressed_to=device.registered_supplier, at=at or timezone.now(), source=source, details=details)
 
 
 def raise_dcc_alert(code: str, alert: duis_alerts.DCCAlertBody, *, addressed_to: UserID, device: Device | None = None,
@@ -168,14 +196,32 @@ def raise_dcc_alert(code: str, alert: duis_alerts.DCCAlertBody, *, addressed_to:
     it is about, if any (its EUI leads the ResponseID; the DCC's otherwise)."""
     if code not in duis_alerts.DCC_ALERT_CODES:
         raise AlertRefused(f"{code!r} is not a DUIS DCC alert code", code="alert-code-invalid")
-    at = at or timezone.now()
-    subject_eui = device.eui if device else parse_eui64(settings.DCC_USER_ID)
+    if type(alert).__name__ not in _DCC_BODIES:
+        raise AlertRefused(f"no DCC alert body {type(alert).__name__}", code="alert-message-invalid")
+    return _raise(kind=AlertKind.DCC, code=code, device=device, addressed_to=addressed_to, at=at or timezone.now(),
+                  source=source, details={"type": type(alert).__name__, **vars(alert)})
 
-    def build(stored: Alert, recipient_eui: str):
-        root = duis_alerts.dcc_alert(code=code, subject_eui=subject_eui, recipient_eui=recipient_eui,
-                                     counter=stored.pk, alert=alert, at=at)
-        return root, b""
 
-    details = {"type": type(alert).__name__, **vars(alert)}
-    return _raise(kind=AlertKind.DCC, code=code, device=device, addressed_to=addressed_to, build=build, at=at,
-                  source=source, details=details)
+def reroute_unroutable(limit: int = 500) -> list[Raised]:
+    """Route again the alerts kept unroutable (oldest first): those that now have a recipient (an instruction or
+    an SRP arrangement was recorded since) are signed and pushed. Each in its own transaction; an alert is
+    taken with compare-and-set on its route, so two sweepers never push it twice."""
+    pending = list(Alert.objects.unroutable().order_by("raised_at", "pk").values_list("pk", flat=True)[:limit])
+    done = []
+    for pk in pending:
+        alert = Alert.objects.select_related("addressed_to__party", "device").get(pk=pk)
+        where = route(alert.addressed_to)
+        if not where.routable:
+            continue
+        identity = _signing_identity()
+        with transaction.atomic():
+            taken = Alert.objects.filter(pk=pk, route=RouteKind.UNROUTABLE).update(
+                route=where.kind, recipient=where.recipient, via_solr=where.via_solr)
+            if not taken:
+                continue
+            alert.route, alert.recipient, alert.via_solr = where.kind, where.recipient, where.via_solr
+            push = _sign_and_push(alert, identity)
+            audit.write("alert.reroute", alert, before={"route": RouteKind.UNROUTABLE}, after={
+                "route": where.kind, "recipient": where.recipient.eui, "push": push.pk})
+        done.append(Raised(alert, push))
+    return done

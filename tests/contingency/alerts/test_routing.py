@@ -86,3 +86,31 @@ def test_the_unroutable_list_is_in_the_service_desks_admin(world, admin_client):
     page = admin_client.get("/admin/contingency/alert/?route__exact=unroutable")
     assert page.status_code == 200
     assert f"/admin/contingency/alert/{alert.pk}/change/" in page.content.decode()
+
+
+@pytest.mark.parametrize("kind", ["device", "dcc"])
+def test_an_unroutable_alert_is_sent_once_a_route_appears(world, kind, duis_schema):
+    from contingency.alerts import tasks
+    from contingency.alerts.services import raise_dcc_alert
+    from contingency.duis.alerts import CommandFailure
+
+    world.revoke_licence()
+    SRPArrangement.objects.all().delete()
+    if kind == "device":
+        raised = raise_device_alert(world.device.eui, "8F20")
+    else:
+        raised = raise_dcc_alert("N12", CommandFailure(f"{world.supplier.eui}:{world.device.eui}:9", world.device.eui),
+                                 addressed_to=world.supplier, device=world.device)
+    assert tasks.reroute_unroutable() == 0  # still nowhere to go
+    world.instruct(world.srp_solr)
+    assert tasks.reroute_unroutable() == 1
+    assert tasks.reroute_unroutable() == 0  # once
+    alert = Alert.objects.get(pk=raised.alert.pk)
+    assert (alert.route, alert.recipient, alert.via_solr) == (RouteKind.SOLR_INSTRUCTION, world.srp_solr, True)
+    push = Push.objects.get(alert=alert)
+    assert push.body == alert.document and push.recipient == world.srp_solr
+    from lxml import etree
+
+    assert duis_schema.errors(etree.fromstring(alert.document.encode())) == []
+    assert alert.response_id == f"{world.device.eui}:{world.srp_solr.eui}:{alert.pk}"
+    assert AuditRecord.objects.filter(action="alert.reroute", subject_id=str(alert.pk)).exists()
