@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from contingency.models import Activation, Device, Instruction, LicenceRevocation
 from pki.dcc_identity import DCC_XML_SIGNING_KEY_REF
+from pki.issuance import DCC_POLICY_ROLE
+from pki.models import CertificateKind, IssuancePolicy
 from portal.models import PartyKind, SRPArrangement, UserID, solr_role_code
 from tests.portal.factories import PartyFactory, PersonFactory, UserIDFactory
 
@@ -58,6 +60,8 @@ def make_world(tmp_path: Path, *, endpoint: str = "") -> World:
     dcc = PartyFactory(kind=PartyKind.DCC, short_name="dcc")
     UserIDFactory(eui=DCC_EUI, party=dcc)
     cert_pem = tmp_path / "dcc-xml-signing.cert.pem"
+    # A data migration seeds this policy row; a transactional test that ran before may have flushed it.
+    IssuancePolicy.objects.get_or_create(role=DCC_POLICY_ROLE, kind=CertificateKind.XML_SIGNING)
     call_command("pki_issue", DCC_EUI, "--kind", "xml-signing", "--into-keystore", DCC_XML_SIGNING_KEY_REF,
                  "--out", str(cert_pem))
     supplier_party = PartyFactory(kind=PartyKind.SUPPLIER, short_name="failing-energy")
