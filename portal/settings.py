@@ -300,9 +300,6 @@ CELERY_BEAT_SCHEDULE = {
     # Sends alerts kept unroutable once an instruction or SRP arrangement gives them a recipient.
     "contingency-reroute-alerts": {"task": "contingency.alerts.tasks.reroute_unroutable", "schedule": 60.0},
 }
-# Task modules outside an app's tasks.py (autodiscover_tasks finds only those): named as strings, so portal
-# still imports no other app.
-CELERY_IMPORTS = ("contingency.delivery.tasks", "contingency.alerts.tasks")
 
 # --- the product ----------------------------------------------------------------------------
 SOLR_CONTINGENCY_ROLE_CODE = env("SOLR_CONTINGENCY_ROLE_CODE", "SC", not_empty)

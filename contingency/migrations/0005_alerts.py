@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contingency', '0003_events'),
+        ('contingency', '0004_event_lookups'),
         ('portal', '0004_office_nomination'),
     ]
 
