@@ -114,3 +114,18 @@ def test_an_unroutable_alert_is_sent_once_a_route_appears(world, kind, duis_sche
     assert duis_schema.errors(etree.fromstring(alert.document.encode())) == []
     assert alert.response_id == f"{world.device.eui}:{world.srp_solr.eui}:{alert.pk}"
     assert AuditRecord.objects.filter(action="alert.reroute", subject_id=str(alert.pk)).exists()
+
+
+def test_a_dcc_alert_about_a_supplier_follows_the_same_route(world):
+    from contingency.alerts.services import raise_dcc_alert
+    from contingency.duis.alerts import CommandFailure
+
+    body = CommandFailure(f"{world.supplier.eui}:{world.device.eui}:9", world.device.eui)
+    before = raise_dcc_alert("N12", body, addressed_to=world.supplier).alert
+    world.revoke_licence()
+    world.instruct(world.srp_solr)
+    after = raise_dcc_alert("N12", body, addressed_to=world.supplier).alert
+    assert (before.recipient, before.via_solr) == (world.supplier, False)
+    assert (after.recipient, after.route, after.via_solr) == (world.srp_solr, RouteKind.SOLR_INSTRUCTION, True)
+    # No device named: the DCC's EUI leads the ResponseID.
+    assert after.response_id == f"90-B3-D5-1F-30-00-00-02:{world.srp_solr.eui}:{after.pk}"
