@@ -16,7 +16,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from contingency.adt.services import approve_adt_file, upload_adt_file
-from contingency.models import Device
+from contingency.models import Alert, Device, Push
 from pki.crl import issue_crl
 from pki.issuance import issue_certificate
 from pki.models import IssuancePolicy
@@ -51,6 +51,9 @@ RIGHTS: dict[str, set[str]] = {
     "contingency.device": {VIEW, ADD, CHANGE},
     "contingency.adtfile": {VIEW},  # ADT files change only through contingency.adt.services (four eyes)
     "contingency.adtthreshold": {VIEW},
+    # Alerts and their pushes are raised and delivered by contingency.alerts / contingency.delivery only.
+    "contingency.alert": {VIEW},
+    "contingency.push": {VIEW},
     # django-otp's devices: a superuser removes a lost authenticator; the service desk has no rights on them.
     "otp_totp.totpdevice": set(),
 }
@@ -81,9 +84,12 @@ def world(cast, smki):
     """At least one row of every model the admin shows (the cast brings people, Parties and the group)."""
     supplier_uid = UserIDFactory(party=cast.other_party, roles=["IS"])
     SRPArrangement.objects.create(srp=cast.srp, supplier=cast.other_party, valid_from=dt.date(2024, 4, 1))
-    Device.objects.create(eui="00-DB-12-34-56-78-90-A0", device_type="ESME", esme_variant="single",
-                          generation="SMETS2", smi_status="commissioned", payment_mode="prepayment",
-                          registered_supplier=supplier_uid, mpxn="1234567890123")
+    device = Device.objects.create(eui="00-DB-12-34-56-78-90-A0", device_type="ESME", esme_variant="single",
+                                   generation="SMETS2", smi_status="commissioned", payment_mode="prepayment",
+                                   registered_supplier=supplier_uid, mpxn="1234567890123")
+    alert = Alert.objects.create(kind="device", code="8F20", device=device, addressed_to=supplier_uid,
+                                 recipient=supplier_uid, route="direct", document="<sr:Response/>")
+    Push.objects.create(key=f"alert:{alert.pk}", alert=alert, recipient=supplier_uid, body=alert.document)
     issue_certificate(supplier_uid, "xml-signing", csr_for())
     issue_crl(smki)
     solr_uid = UserIDFactory(party=cast.srp, roles=[solr_role_code()])
