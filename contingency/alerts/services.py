@@ -27,12 +27,13 @@ from pki import xmldsig
 from pki.dcc_identity import dcc_signing_identity
 from portal import audit
 from portal.errors import Refusal
-from portal.eui import InvalidEUI64, eui64_bytes, parse_eui64
+from portal.eui import InvalidEUI64, parse_eui64
 from portal.models import UserID
 
 from ..delivery.tasks import queue_after_commit
 from ..duis import alerts as duis_alerts
 from ..gbcs import alerts as gbcs_alerts
+from ..gbcs.errors import GbcsRefused
 from ..models import Alert, AlertKind, Device, Push, RouteKind
 from .routing import route
 
@@ -99,7 +100,7 @@ def build_document(alert: Alert, recipient_eui: str) -> tuple[etree._Element, by
                                      counter=counter, alert=_dcc_body(alert.details), at=at), b""
     code = gbcs_alerts.parse_alert_code(alert.code)
     # The GBCS recipient is the registered Supplier, whoever the DCC routes the alert to (digest §7).
-    originator, gbcs_recipient = eui64_bytes(alert.device.eui), eui64_bytes(alert.addressed_to.eui)
+    originator, gbcs_recipient = alert.device.eui, alert.addressed_to.eui
     if alert.kind == AlertKind.FUTURE_DATED:
         details = alert.details
         payload = gbcs_alerts.alert_apdu(originator=originator, recipient=gbcs_recipient, counter=counter,
@@ -119,8 +120,11 @@ def build_document(alert: Alert, recipient_eui: str) -> tuple[etree._Element, by
 def _checked_document(alert: Alert, recipient_eui: str) -> tuple[etree._Element, bytes]:
     try:
         return build_document(alert, recipient_eui)
-    except (duis_alerts.AlertMessageInvalid, gbcs_alerts.AlertCodeInvalid, ValueError, TypeError, KeyError) as exc:
-        raise AlertRefused(str(exc), code=getattr(exc, "code", "alert-message-invalid")) from exc
+    except GbcsRefused as exc:
+        code = "alert-code-invalid" if exc.code == "gbcs-alert-code-invalid" else "alert-message-invalid"
+        raise AlertRefused(exc.message, code=code) from exc
+    except (duis_alerts.AlertMessageInvalid, ValueError, TypeError, KeyError) as exc:
+        raise AlertRefused(str(exc), code="alert-message-invalid") from exc
 
 
 def _sign_and_push(alert: Alert, identity) -> Push:
@@ -165,8 +169,8 @@ def raise_device_alert(device_id: str, alert_code: str | int, *, at: dt.datetime
     (AlertRefused, nothing stored) an unknown device, a bad code or a missing DCC signing identity."""
     try:
         code = gbcs_alerts.parse_alert_code(alert_code)
-    except gbcs_alerts.AlertCodeInvalid as exc:
-        raise AlertRefused(str(exc), code=exc.code) from exc
+    except GbcsRefused as exc:
+        raise AlertRefused(exc.message, code="alert-code-invalid") from exc
     device = find_device(device_id)
     return _raise(kind=AlertKind.DEVICE, code=gbcs_alerts.alert_code_hex(code), device=device,
                   addressed_to=device.registered_supplier, at=at or timezone.now(), source=source)

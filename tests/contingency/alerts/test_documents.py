@@ -19,6 +19,7 @@ from lxml import etree
 from contingency.alerts.services import raise_dcc_alert, raise_device_alert, raise_future_dated_alert
 from contingency.duis import alerts as duis_alerts
 from contingency.gbcs import alerts as gbcs_alerts
+from contingency.gbcs.errors import GbcsRefused
 from pki import xmldsig
 from portal.models import AuditRecord
 
@@ -40,7 +41,7 @@ RTDS_ALERTS = {
 @pytest.mark.parametrize("vector", sorted(RTDS_ALERTS))
 def test_gbcs_alert_matches_the_rtds_8f66_alert_up_to_the_signature(vectors_dir, vector):
     rtds = bytes.fromhex((vectors_dir / RTDS / vector).read_text().strip())
-    header = gbcs_alerts.read_header(rtds)
+    header = gbcs_alerts.read_alert(rtds)
     message_code, counter = RTDS_ALERTS[vector]
     ours = gbcs_alerts.alert_apdu(
         originator=header.originator, recipient=header.recipient, counter=header.counter, alert_code="8F66",
@@ -50,7 +51,7 @@ def test_gbcs_alert_matches_the_rtds_8f66_alert_up_to_the_signature(vectors_dir,
     # RTDS: … ‖ 0x40 ‖ the device's 64-byte signature; ours: … ‖ 0x00 (the simulator holds no device key).
     assert rtds[-65] == 0x40 and ours[-1] == 0x00
     assert ours[:-1] == rtds[:-65]
-    assert (header.cra, header.message_code) == (gbcs_alerts.CRA_ALERT, gbcs_alerts.MESSAGE_CODE_FUTURE_DATED_DLMS)
+    assert header.message_code == gbcs_alerts.MESSAGE_CODE_FUTURE_DATED_DLMS
 
 
 @pytest.mark.parametrize("text, value", [("8F66", 0x8F66), ("0x8f67", 0x8F67), (" 0X8F20 ", 0x8F20), ("1", 1)])
@@ -60,9 +61,30 @@ def test_alert_codes_are_hex_with_or_without_0x(text, value):
 
 @pytest.mark.parametrize("text", ["", "0x", "8G66", "18F66", "0000", "-1", "8F 66"])
 def test_bad_alert_codes_are_refused_with_a_code(text):
-    with pytest.raises(gbcs_alerts.AlertCodeInvalid) as refused:
+    with pytest.raises(GbcsRefused) as refused:
         gbcs_alerts.parse_alert_code(text)
-    assert refused.value.code == "alert-code-invalid"
+    assert refused.value.code == "gbcs-alert-code-invalid"
+
+
+def test_alert_building_refuses_bad_values_with_room_codes(vectors_dir):
+    at = dt.datetime(2030, 1, 15, 9, tzinfo=dt.UTC)
+    cases = {
+        "gbcs-alert-time-invalid": dict(at=dt.datetime(2030, 1, 15, 9)),
+        "gbcs-counter-invalid": dict(counter=2**64),
+        "gbcs-eui-invalid": dict(originator="00-DB-12"),
+        "gbcs-alert-reference-invalid": dict(reference=gbcs_alerts.InstructionReference(0x001A, 2**64, 111,
+                                                                                         b"\x00" * 6, 13)),
+    }
+    for code, bad in cases.items():
+        values = {"originator": "00-DB-12-34-56-78-90-A0", "recipient": "90-B3-D5-1F-30-01-00-00", "counter": 1,
+                  "alert_code": 0x8F66, "at": at, **bad}
+        with pytest.raises(GbcsRefused) as refused:
+            gbcs_alerts.alert_apdu(**values)
+        assert refused.value.code == code
+    command = (vectors_dir / RTDS / "1.6_ECS02" / "ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_PRECOMMAND_GBCS.HEX")
+    with pytest.raises(GbcsRefused) as refused:
+        gbcs_alerts.read_alert(bytes.fromhex(command.read_text().strip()))
+    assert refused.value.code == "gbcs-not-an-alert"
 
 
 # --- DUIS, unsigned (no Django) ----------------------------------------------------------------------------
@@ -148,10 +170,9 @@ def test_raised_alerts_are_signed_valid_duis_and_pushed_as_signed(world, duis_sc
         assert AuditRecord.objects.filter(action="alert.raise", subject_id=str(item.alert.pk)).exists()
     # The GBCS inside the device alerts: originator the device, recipient the registered Supplier (digest §7).
     for kind in ("device", "future-dated"):
-        header = gbcs_alerts.read_header(bytes(raised[kind].alert.gbcs_payload))
-        assert (header.originator.hex().upper(), header.recipient.hex().upper()) == \
-            ("00DB1234567890A0", "90B3D51F30010000"), kind
-        assert header.cra == 3 and header.counter == raised[kind].alert.pk
+        header = gbcs_alerts.read_alert(bytes(raised[kind].alert.gbcs_payload))
+        assert (header.originator, header.recipient) == (world.device.eui, world.supplier.eui), kind
+        assert header.counter == raised[kind].alert.pk and header.signature == b"", kind
     # A DCC alert about a Supplier is routed like a device alert: the SRP gets the CommandFailure.
     assert raised["command-failure"].alert.addressed_to == world.supplier
 
