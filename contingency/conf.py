@@ -28,6 +28,10 @@ SETTINGS = AppSettings(
     # The folder holding the official DUIS 5.4 XSD ("DUIS Schema V5.4.xsd" and the files it imports), e.g.
     # ../shared/vectors/dccboxed-signing-tool/schema; empty: the project's own structural check (contingency.duis).
     Setting("DUIS_SCHEMA_DIR", ""),
+    # The DUIS request matrix (JSON: SRV, Critical, Non-Device, Eligible User Roles) that seed_service_matrix reads
+    # for the roles other than SoLR Contingency, e.g. ../shared/vectors/duis-parser/duis-request-matrix.json;
+    # empty: seed_service_matrix without --matrix seeds nothing (docs/service-matrix.md).
+    Setting("DUIS_REQUEST_MATRIX", ""),
 )
 
 

@@ -12,7 +12,8 @@ from .events import (  # noqa: F401
     LicenceRevocation,
     ScopeKind,
 )
+from .service_matrix import COMMAND_VARIANTS, ServicePermission, ServicePermissionQuerySet  # noqa: F401
 
 __all__ = ["AdtFile", "AdtFileQuerySet", "AdtFileState", "AdtThreshold", "AdtThresholdQuerySet", "Device",
            "DeviceQuerySet", "Activation", "ActivationState", "ActivationTransition", "Instruction",
-           "LicenceRevocation", "ScopeKind"]
+           "LicenceRevocation", "ScopeKind", "COMMAND_VARIANTS", "ServicePermission", "ServicePermissionQuerySet"]
