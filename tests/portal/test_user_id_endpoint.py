@@ -201,3 +201,14 @@ def test_setting_the_same_url_again_writes_no_record(world):
     patch(cast.srp_sro, SRP_EUI, f"  {GOOD}  ")
     assert AuditRecord.objects.filter(action=user_ids.AUDIT_ACTION).count() == 1
     assert endpoint_of(SRP_EUI) == GOOD
+
+
+def test_check_deploy_warns_when_http_endpoints_are_allowed_outside_a_demo(settings):
+    from portal.checks import insecure_endpoints_check
+
+    settings.SOLR_ALLOW_INSECURE_ENDPOINTS, settings.SOLR_DEMO = True, False
+    assert [m.id for m in insecure_endpoints_check()] == ["portal.W002"]
+    settings.SOLR_DEMO = True  # the demo: portal.W001 already says the whole database is a demo
+    assert insecure_endpoints_check() == []
+    settings.SOLR_ALLOW_INSECURE_ENDPOINTS, settings.SOLR_DEMO = False, False
+    assert insecure_endpoints_check() == []
