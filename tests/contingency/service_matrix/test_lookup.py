@@ -41,6 +41,11 @@ def test_decide(roles, srv, cv, decision):
 
 
 @pytest.mark.django_db
+def test_the_command_variant_may_come_as_the_headers_text():
+    assert may_send(["SC"], "1.6", "4") and not may_send(["SC"], "1.6", "6")
+
+
+@pytest.mark.django_db
 def test_any_role_of_the_sender_that_may_send_it_is_enough():
     ServicePermission.objects.create(role="GS", srv="6.2.9", command_variants=[1, 2])
     ServicePermission.objects.create(role="IS", srv="6.2.9", command_variants=[3])
@@ -59,6 +64,17 @@ def test_one_query_per_call_whatever_the_roles(django_assert_num_queries):
         assert not may_send(["IS", "GS", "ES", "RSA", "SC"], "6.2.9", 4)
     with django_assert_num_queries(0):
         assert not may_send([], "1.6", 4)
+
+
+@pytest.mark.django_db
+def test_the_plain_cursor_reads_what_the_orm_reads():
+    from contingency.service_matrix.services import _command_variants, command_variants_orm
+
+    ServicePermission.objects.create(role="GS", srv="6.2.9", command_variants=[1, 2])
+    ServicePermission.objects.create(role="IS", srv="6.2.9", command_variants=[3])
+    for srv in ("1.6", "6.2.9", "8.2"):
+        for roles in (["SC"], ["IS"], ["GS", "IS"], ["SC", "GS", "IS", "OU"]):
+            assert sorted(_command_variants(srv, roles)) == sorted(command_variants_orm(srv, roles)), (srv, roles)
 
 
 @pytest.mark.django_db
