@@ -212,3 +212,19 @@ def test_check_deploy_warns_when_http_endpoints_are_allowed_outside_a_demo(setti
     assert insecure_endpoints_check() == []
     settings.SOLR_ALLOW_INSECURE_ENDPOINTS, settings.SOLR_DEMO = False, False
     assert insecure_endpoints_check() == []
+
+
+def test_a_nominated_aro_acts_for_nobody_yet_and_sees_no_user_id(world):
+    """Only a verified ARO acts for its Party (SEC L / RAPP): a nominated one gets nothing, and 404."""
+    from django.test import Client
+
+    from portal.models import Office, OfficeKind, OfficeStatus
+    from tests.portal.factories import PersonFactory
+
+    cast, _, _ = world
+    person = PersonFactory(username="nominated.aro")
+    Office.objects.create(person=person, kind=OfficeKind.ARO, party=cast.srp, status=OfficeStatus.NOMINATED)
+    client = Client()
+    client.force_login(person)
+    assert client.get("/api/v1/user-ids/").json()["results"] == []
+    assert client.get(f"/api/v1/user-ids/{SRP_EUI}/").status_code == 404
