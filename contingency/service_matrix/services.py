@@ -103,8 +103,9 @@ def role_label(code: str) -> str | None:
     return dict(known_roles()).get(code)
 
 
-def role_table(code: str):
-    return ServicePermission.objects.of_role(code).order_by("srv")
+def role_table(code: str) -> list[ServicePermission]:
+    """``code``'s rows in DUIS order (1.6 before 1.10, 6.2.9 before 6.2.10)."""
+    return sorted(ServicePermission.objects.of_role(code), key=lambda row: srv_sort_key(row.srv))
 
 
 def known_srvs() -> dict[str, str]:

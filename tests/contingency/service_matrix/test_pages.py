@@ -114,3 +114,11 @@ def test_the_index_lists_every_role_with_its_count(cast):
     html = cast.dcc_operator1.client.get(reverse("service-matrix")).content.decode()
     for code in ("IS", "ES", "GS", "RSA", "ED", "GT", "OU", "SC"):
         assert f'data-role="{code}"' in html
+
+
+def test_a_roles_srvs_are_listed_in_duis_order(cast):
+    for srv in ("6.2.10", "6.2.9", "11.2"):
+        matrix_services.allow(cast.dcc_operator1.user, "SC", srv, [1])
+    html = cast.dcc_operator1.client.get(SC).content.decode()
+    order = [html.index(f'data-srv="{srv}"') for srv in ("1.6", "6.2.9", "6.2.10", "11.2")]
+    assert order == sorted(order)
