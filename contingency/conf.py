@@ -38,6 +38,10 @@ SETTINGS = AppSettings(
     Setting("SOLR_PUSH_TIMEOUT_SECONDS", 10.0, at_least(0.1)),
     # Due pushes the sweeper queues per run.
     Setting("SOLR_PUSH_SWEEP_BATCH", 500, at_least(1)),
+    # The DUIS request matrix (JSON: SRV, Critical, Non-Device, Eligible User Roles) that seed_service_matrix reads
+    # for the roles other than SoLR Contingency, e.g. ../shared/vectors/duis-parser/duis-request-matrix.json;
+    # empty: seed_service_matrix without --matrix seeds nothing (docs/service-matrix.md).
+    Setting("DUIS_REQUEST_MATRIX", ""),
 )
 
 

@@ -34,6 +34,7 @@ from .devices.choices import DeviceType, EsmeVariant, Generation, PaymentMode, S
 from .devices.row import COLUMNS, MeterRow, new_device
 from .events import demo as events_demo
 from .models import Device
+from .service_matrix.seeding import seed_demo_matrix
 
 MANIFEST_VERSION = 1
 DEVICES_CSV = "devices.csv"
@@ -180,6 +181,7 @@ def seed_demo(out_dir: str | Path, meters: int | None = None, *, progress: bool 
     extra: dict[str, object] = {}
     with audit.acting_as("system:seed_demo"), transaction.atomic():
         registry.seed_registry()
+        seed_demo_matrix()  # which role may send which SRV (docs/service-matrix.md)
         bar = tqdm(total=meters * len(registry.SUPPLIERS), desc="demo meters", unit=" meters",
                    disable=not progress, leave=False)
         with bar:

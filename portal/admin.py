@@ -18,6 +18,7 @@ class UserIDInline(admin.TabularInline):
     model = UserID
     extra = 0
     fields = ("eui", "status", "endpoint_url")
+    readonly_fields = ("endpoint_url",)  # set on the User ID's page, checked and audited (docs/user-ids.md)
     show_change_link = True
 
 
@@ -35,6 +36,9 @@ class UserIDAdmin(admin.ModelAdmin):
     list_filter = ("status", "party__kind", "roles__role")
     search_fields = ("eui", "party__name")
     inlines = [UserRoleInline]
+    # The endpoint URL has rules (https only, no credentials) and its own audit record: the portal's User ID page
+    # and PATCH /api/v1/user-ids/{eui}/ set it (portal.user_ids, docs/user-ids.md), not a free admin field.
+    readonly_fields = ("endpoint_url",)
 
     @admin.display(description="roles")
     def roles_display(self, obj):

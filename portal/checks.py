@@ -49,3 +49,15 @@ def demo_mode_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
         "SOLR_DEMO=1: the run command seeds demo accounts with published passwords into this database",
         hint="Unset SOLR_DEMO outside a demo.", id="portal.W001",
     )]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def insecure_endpoints_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """SOLR_ALLOW_INSECURE_ENDPOINTS=1 outside a demo: User IDs' endpoint URLs may be plain http, so signed
+    responses and alerts could travel unencrypted (docs/user-ids.md). It is meant for the demo and the tests."""
+    if not settings.SOLR_ALLOW_INSECURE_ENDPOINTS or settings.SOLR_DEMO:
+        return []
+    return [checks.Warning(
+        "SOLR_ALLOW_INSECURE_ENDPOINTS=1: User IDs' endpoint URLs may be http, so responses and alerts may be "
+        "sent unencrypted", hint="Unset SOLR_ALLOW_INSECURE_ENDPOINTS outside a demo or a test.", id="portal.W002",
+    )]

@@ -42,11 +42,13 @@ class Link:
 ENTRIES: tuple[Entry, ...] = (
     Entry("Home", "home"),
     Entry("Offices", "offices", frozenset({SRO, DCC})),
+    Entry("User IDs", "user-ids", frozenset({SRO, ARO, DCC})),
     Entry("Certificates", "certificates", frozenset({SRO, ARO, DCC})),
     Entry("Revocation requests", "revocation-requests", frozenset({DCC})),
     Entry("ADT files", "adt-files", frozenset({SRO, ARO, DCC})),
     Entry("SoLR events", "events:list", frozenset({DCC, AUTHORITY})),
     Entry("Lockouts", "lockouts", frozenset({DCC})),
+    Entry("Service matrix", "service-matrix", frozenset({DCC})),  # which role may send which SRV (issue 10.3)
     Entry("API documentation", "api-docs"),
     Entry("Your account", "account"),
     Entry("Admin", "admin:index", frozenset({DCC}), staff=True),

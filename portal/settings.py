@@ -233,7 +233,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "SoLR Contingency Service API",
     "DESCRIPTION": "The people's API of the SoLR Contingency Service (SEC modification MP134B): offices, "
-                   "certificate orders, ADT files and SoLR events. Errors are JSON {code, detail, errors}.",
+                   "User IDs and their endpoint URLs, certificate orders, ADT files and SoLR events. Errors are JSON "
+                   "{code, detail, errors}.",
     "VERSION": "0.1.0",
     # The browsable page (/api/docs/) serves Swagger UI from drf-spectacular-sidecar's local copy: no CDN,
     # and the split view's script is a file of this site, so the Content-Security-Policy holds.
@@ -306,6 +307,9 @@ SOLR_CONTINGENCY_ROLE_CODE = env("SOLR_CONTINGENCY_ROLE_CODE", "SC", not_empty)
 # The DCC's own User ID (DUIS: the target of non-device requests, the originator of responses); checked as an
 # EUI-64 at start-up (PortalConfig.ready).
 DCC_USER_ID = env("SOLR_DCC_USER_ID", "90-B3-D5-1F-30-00-00-02", not_empty)
+# Endpoint URLs of User IDs (where the DCC POSTs responses and alerts; portal/user_ids.py) are https only; 1 also
+# allows http, for the demo and the tests, whose receivers listen on plain loopback ports (scripts/run sets it).
+SOLR_ALLOW_INSECURE_ENDPOINTS = env("SOLR_ALLOW_INSECURE_ENDPOINTS", False)
 # The audit chain's keyed anchor, outside the database (portal/audit.py, docs/audit.md); empty means
 # DATA_DIR/audit_anchor.json.
 SOLR_AUDIT_ANCHOR_FILE = env("SOLR_AUDIT_ANCHOR_FILE", "")

@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/v1/", include("pki.api.urls")),
     path("api/v1/", include("contingency.api.urls")),
     path("", include("portal.offices.urls")),
+    path("", include("portal.web.urls")),  # User IDs and their endpoint URLs (issue 9 point 8)
     path("", include("portal.accounts.urls")),
     path("", include("pki.urls")),
     path("", include("pki.web.urls")),  # certificate pages of the Party portal (issue 8 point 6)

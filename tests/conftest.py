@@ -27,6 +27,17 @@ def fast_password_hasher(django_test_environment):
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def insecure_endpoints_allowed(django_test_environment):
+    """SOLR_ALLOW_INSECURE_ENDPOINTS=1 for every test and the processes tests start (issue 9 point 8): the tests'
+    receivers listen on plain http loopback ports. A test of the https-only rule turns it off with ``settings``."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("SOLR_ALLOW_INSECURE_ENDPOINTS", "1")
+    with override_settings(SOLR_ALLOW_INSECURE_ENDPOINTS=True):
+        yield
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def vectors_dir() -> Path:
     """The DCC conformance data in ../shared/vectors. Missing data fails the test under CI."""

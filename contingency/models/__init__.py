@@ -1,6 +1,5 @@
 """The SoLR business's models, one module per subject (docs/architecture.md). Meters, ADT files, SoLR events
-(instructions and activations), alerts and outbound pushes; DUIS requests come with their issue, in a module of
-its own here."""
+(instructions and activations), alerts and outbound pushes, the role → SRV table, DUIS Service Requests."""
 
 from .adt import AdtFile, AdtFileQuerySet, AdtFileState, AdtThreshold, AdtThresholdQuerySet  # noqa: F401
 from .alerts import Alert, AlertKind, Push, PushAttempt, PushState, RouteKind  # noqa: F401
@@ -13,7 +12,19 @@ from .events import (  # noqa: F401
     LicenceRevocation,
     ScopeKind,
 )
+from .requests import (  # noqa: F401
+    DeviceCounter,
+    QuarantineDecision,
+    QuarantineDecisionState,
+    RejectedRequest,
+    RequestState,
+    ServiceRequest,
+    ServiceRequestQuerySet,
+)
+from .service_matrix import COMMAND_VARIANTS, ServicePermission, ServicePermissionQuerySet  # noqa: F401
 
 __all__ = ["AdtFile", "AdtFileQuerySet", "AdtFileState", "AdtThreshold", "AdtThresholdQuerySet", "Device",
            "DeviceQuerySet", "Activation", "ActivationState", "ActivationTransition", "Instruction",
-           "LicenceRevocation", "ScopeKind", "Alert", "AlertKind", "Push", "PushAttempt", "PushState", "RouteKind"]
+           "LicenceRevocation", "ScopeKind", "Alert", "AlertKind", "Push", "PushAttempt", "PushState", "RouteKind",
+           "COMMAND_VARIANTS", "ServicePermission", "ServicePermissionQuerySet", "DeviceCounter", "QuarantineDecision",
+           "QuarantineDecisionState", "RejectedRequest", "RequestState", "ServiceRequest", "ServiceRequestQuerySet"]

@@ -24,7 +24,8 @@ def database_url_for_subprocess() -> str:
 
 # What a child process must not inherit: the test run's database and broker (it runs on its own data dir).
 _DROP = {"DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "DJANGO_SETTINGS_MODULE", "SOLR_DEMO",
-         "SOLR_HTTPS", "DJANGO_DEBUG", "LOG_LEVEL", "DJANGO_ALLOW_ASYNC_UNSAFE"}  # the last: set by scripts/test
+         "SOLR_HTTPS", "DJANGO_DEBUG", "LOG_LEVEL", "DJANGO_ALLOW_ASYNC_UNSAFE",  # the last: set by scripts/test
+         "SOLR_ALLOW_INSECURE_ENDPOINTS"}  # set for the test run by conftest.py; a child says it if it needs it
 
 
 def child_env(tmp_path, **extra: str) -> dict[str, str]:
