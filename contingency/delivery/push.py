@@ -23,7 +23,6 @@ twice; it then carries the same ResponseID, by which a receiver recognises it.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 import urllib.error
 import urllib.request
@@ -37,7 +36,6 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from portal import audit
-from portal.conf import parse_bool
 
 from .. import conf
 from ..models import Push, PushAttempt, PushState
@@ -64,15 +62,9 @@ class Result:
 
 
 def allow_insecure() -> bool:
-    """``SOLR_ALLOW_INSECURE_ENDPOINTS`` (portal's setting, issue 9 point 8: the run command and tests set it);
-    off unless set. Until portal declares it, the environment variable of that name is read here directly."""
-    value = getattr(settings, "SOLR_ALLOW_INSECURE_ENDPOINTS", None)
-    if value is None:
-        try:
-            return parse_bool(os.environ.get("SOLR_ALLOW_INSECURE_ENDPOINTS", ""))
-        except ValueError:
-            return False
-    return bool(value)
+    """``SOLR_ALLOW_INSECURE_ENDPOINTS`` (portal's setting, issue 9 point 8: the run command in demo mode and the
+    tests set it; ``check --deploy`` warns about it outside a demo)."""
+    return bool(settings.SOLR_ALLOW_INSECURE_ENDPOINTS)
 
 
 def retry_delay(attempts: int) -> float:
