@@ -36,10 +36,14 @@ def test_missing_folder_is_refused(tmp_path):
         schema.load(tmp_path)
 
 
-def test_an_import_outside_the_folder_is_refused_not_fetched(tmp_path, vectors_dir):
+def _copy_schema(vectors_dir, folder):
     source = vectors_dir / "dccboxed-signing-tool" / "schema"
     for name in schema.IMPORTED_FILES:
-        shutil.copy(source / name, tmp_path / name)
+        shutil.copy(source / name, folder / name)
+
+
+def test_an_import_outside_the_folder_is_refused_not_fetched(tmp_path, vectors_dir):
+    _copy_schema(vectors_dir, tmp_path)
     main = tmp_path / schema.SCHEMA_FILE
     main.write_text(main.read_text(encoding="utf-8").replace(
         'schemaLocation="xmldsig-core-schema.xsd"',
@@ -49,8 +53,6 @@ def test_an_import_outside_the_folder_is_refused_not_fetched(tmp_path, vectors_d
 
 
 def test_a_copy_in_another_folder_loads(tmp_path, vectors_dir):
-    source = vectors_dir / "dccboxed-signing-tool" / "schema"
-    for name in schema.IMPORTED_FILES:
-        shutil.copy(source / name, tmp_path / name)
+    _copy_schema(vectors_dir, tmp_path)
     loaded = schema.load(tmp_path)
     assert loaded.is_valid(etree.parse(str(vectors_dir / "duis-sign-wrap" / "readfw-version-response.xml")))
