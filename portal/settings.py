@@ -300,6 +300,8 @@ CELERY_BEAT_SCHEDULE = {
     "contingency-sweep-pushes": {"task": "contingency.delivery.tasks.sweep_pushes", "schedule": 5.0},
     # Sends alerts kept unroutable once an instruction or SRP arrangement gives them a recipient.
     "contingency-reroute-alerts": {"task": "contingency.alerts.tasks.reroute_unroutable", "schedule": 60.0},
+    # Future-dated payment-mode changes kept by the simulated meters, executed at their time (docs/device-gateway.md).
+    "contingency-gateway-execute-due": {"task": "contingency.delivery.gateway.tasks.execute_due", "schedule": 5.0},
 }
 
 # --- the product ----------------------------------------------------------------------------
