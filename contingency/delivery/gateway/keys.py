@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -33,6 +34,12 @@ def _derived(secret: str, purpose: str, eui: str) -> ec.EllipticCurvePrivateKey:
     raw = HKDF(algorithm=hashes.SHA256(), length=40, salt=b"solr-device-gateway",
                info=purpose.encode() + eui_bytes(eui)).derive(secret.encode())
     return ec.derive_private_key(int.from_bytes(raw, "big") % (_ORDER - 1) + 1, ec.SECP256R1())
+
+
+@lru_cache(maxsize=1024)
+def _public_key(der: bytes) -> ec.EllipticCurvePublicKey:
+    """A certificate's public key, parsed once per process (every command to a Supplier's meters asks)."""
+    return x509.load_der_x509_certificate(der).public_key()
 
 
 def _key(purpose: str, eui: str) -> ec.EllipticCurvePrivateKey:
@@ -72,8 +79,9 @@ class SimulatedKeys:
         return device_key_agreement_key(device), party_key_agreement_key(party).public_key()
 
     def supplier_signing_keys(self, device: str, supplier: str):
-        certificates = Certificate.objects.held_by(supplier).filter(kind=CertificateKind.DIGITAL_SIGNING)
-        return [c.public_key() for c in certificates]
+        ders = Certificate.objects.held_by(supplier).filter(kind=CertificateKind.DIGITAL_SIGNING).values_list(
+            "der", flat=True)
+        return [_public_key(bytes(der)) for der in ders]
 
     def device_signing_key(self, device: str):
         return device_signing_key(device)
