@@ -143,7 +143,7 @@ def receive(command: bytes, state: MeterState, keys: MeterKeys, now: dt.datetime
     read = code in READ_CODES
 
     def refuse(reason: str) -> Outcome:
-        return Outcome(_read_response(frame, state, keys, fault=True) if read
+        return Outcome(_read_response(frame, state, keys, denied=True) if read
                        else _update_response(frame, state, keys, now, denied=True), False, code, refusal=reason,
                        read=read)
 
@@ -232,18 +232,19 @@ def _read_command(frame: Frame) -> bytes:
     return replace(frame, content=content, signature=b"").encode()
 
 
-def _read_response(frame: Frame, state: MeterState, keys: MeterKeys, *, fault: bool) -> bytes:
+def _read_response(frame: Frame, state: MeterState, keys: MeterKeys, *, fault: bool = False,
+                   denied: bool = False) -> bytes:
     credit = state.payment_mode == "credit"
     if frame.message_code == READ_ESME:
         head = bytes([0xDA]) + pcm.invoke_id(frame.counter).to_bytes(4, "big") + b"\x00\x00\x01"
-        if fault:
-            content = head + bytes([0x00, 0x01, GET_RESULT, HARDWARE_FAULT])
+        if fault or denied:  # RTDS's error: no data, the get-result 01 hardware fault (03 read-write-denied)
+            content = head + bytes([0x00, 0x01, GET_RESULT, READ_WRITE_DENIED if denied else HARDWARE_FAULT])
         else:
             mode = 1 if credit else 2
             content = head + bytes([0x02, 0x02, 0x16, mode, 0x16, ACCOUNT_STATUS_ACTIVE, 0x01, GET_RESULT, SUCCESS])
     else:
-        if fault:
-            zcl = bytes([0x08, 0x00, 0x01, 0x00, 0x00, ZCL_FAULT])
+        if fault or denied:
+            zcl = bytes([0x08, 0x00, 0x01, 0x00, 0x00, ZCL_NOT_AUTHORIZED if denied else ZCL_FAULT])
         else:
             # Payment Control Configuration (bitmap16): Credit 0x0C94; Prepayment as RTDS reads it, 0x0C97
             value = pcm.PAYMENT_CONTROL_CREDIT if credit else 0x0C97

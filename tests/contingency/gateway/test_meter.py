@@ -183,3 +183,11 @@ def test_a_command_for_another_device_is_not_processed():
     with pytest.raises(MeterRefused) as caught:
         receive(hex_file("ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_COMMAND_GBCS.HEX"), gsme(), RtdsKeys(), RTDS_DEVICE_TIME)
     assert caught.value.code == "gateway-device-mismatch"
+
+
+def test_a_read_with_a_forged_mac_is_denied():
+    command = bytearray(hex_file("ECS26j_6.2.9_SUCCESS_COMMAND_GBCS.HEX"))
+    command[-1] ^= 0x01
+    outcome = receive(bytes(command), esme(), RtdsKeys(), RTDS_DEVICE_TIME)
+    assert outcome.refusal == "gbcs-mac-invalid" and not outcome.success and outcome.counter is None
+    assert parse_frame(gbcs_command.unwrap(outcome.response)).content.endswith(bytes([0x01, 0x01, 0x03]))
