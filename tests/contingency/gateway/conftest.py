@@ -18,6 +18,7 @@ from contingency.delivery.gateway.simulator import SimulatedGateway
 from contingency.gbcs import precommand as pcm
 from contingency.gbcs.signature import sign
 from contingency.models import Device
+from pki.models import CertificateKind, IssuancePolicy
 from portal.models import UserRole
 from tests.contingency.alerts.world import Endpoint, make_world
 
@@ -50,6 +51,8 @@ def world(smki, tmp_path, endpoint, settings, monkeypatch):
     settings.SOLR_ALLOW_INSECURE_ENDPOINTS = True
     with override_settings(DCC_USER_ID="90-B3-D5-1F-30-00-00-02"):
         w = make_world(tmp_path, endpoint=endpoint.url)
+        # A data migration seeds this policy row; a transactional test that ran before may have flushed it.
+        IssuancePolicy.objects.get_or_create(role="IS", kind=CertificateKind.DIGITAL_SIGNING)
         key_path = tmp_path / "supplier-ds.key.pem"
         call_command("pki_issue", w.supplier.eui, "--kind", "digital-signing", "--generate-key", str(key_path),
                      "--out", str(tmp_path / "supplier-ds.cert.pem"))
