@@ -9,7 +9,6 @@ cannot be reproduced): comparisons with RTDS stop before the signature."""
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -59,10 +58,3 @@ class RtdsKeys:
     def device_signing_key(self, device: str):
         return self.device_key
 
-
-def vectors_present() -> bool:
-    return (RTDS / "1.6_ECS02").is_dir()
-
-
-def vectors_path() -> Path:
-    return RTDS
