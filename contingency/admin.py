@@ -13,6 +13,9 @@ class DeviceAdmin(admin.ModelAdmin):
     search_fields = ("eui", "mpxn")
     list_select_related = ("registered_supplier",)
     raw_id_fields = ("registered_supplier",)
+    # A meter's payment mode changes only through the device gateway, when the meter applies a command (issue 11;
+    # docs/device-gateway.md): the inventory shows it, never edits it.
+    readonly_fields = ("payment_mode",)
 
 
 # ADT files change only through contingency.adt.services (upload, approve, reject: four eyes, audited), so the

@@ -11,6 +11,11 @@ from __future__ import annotations
 
 from portal.conf import AppSettings, Setting, at_least
 
+
+def _fraction(value) -> str | None:
+    return None if 0 <= value <= 1 else "must be between 0 and 1"
+
+
 SETTINGS = AppSettings(
     # Meters written per bulk insert by import_devices (docs/device-import.md): large enough that 100,000 rows
     # take seconds, small enough that one batch stays well inside SQLite's and PostgreSQL's statement limits.
@@ -42,6 +47,20 @@ SETTINGS = AppSettings(
     # for the roles other than SoLR Contingency, e.g. ../shared/vectors/duis-parser/duis-request-matrix.json;
     # empty: seed_service_matrix without --matrix seeds nothing (docs/service-matrix.md).
     Setting("DUIS_REQUEST_MATRIX", ""),
+    # The device gateway the delivery tasks use (docs/device-gateway.md): a class with the interface of
+    # contingency.delivery.gateway.interface.DeviceGateway. The default simulates the comms hubs and SMETS1 SPs.
+    Setting("SOLR_GATEWAY_CLASS", "contingency.delivery.gateway.simulator.SimulatedGateway"),
+    # The simulated device gateway: each command's round trip to the meter takes the mean
+    # latency plus or minus up to the jitter (uniform), in seconds; small by default so tests and the drill run fast.
+    Setting("SOLR_GATEWAY_LATENCY_SECONDS", 0.02, at_least(0)),
+    Setting("SOLR_GATEWAY_JITTER_SECONDS", 0.01, at_least(0)),
+    # The share of commands that fail in the network (0 to 1; default none): half of them cannot reach the meter
+    # (E20, at once), half get no answer (E21, after the response timeout). The meter is unchanged in both.
+    Setting("SOLR_GATEWAY_FAILURE_RATE", 0.0, _fraction),
+    # How long the gateway waits for a meter's answer before it reports E21 (seconds).
+    Setting("SOLR_GATEWAY_RESPONSE_TIMEOUT_SECONDS", 5.0, at_least(0)),
+    # Future-dated changes executed per run of contingency.delivery.gateway.tasks.execute_due (beat, every 5 s).
+    Setting("SOLR_GATEWAY_EXECUTE_BATCH", 500, at_least(1)),
 )
 
 

@@ -233,8 +233,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "SoLR Contingency Service API",
     "DESCRIPTION": "The people's API of the SoLR Contingency Service (SEC modification MP134B): offices, "
-                   "User IDs and their endpoint URLs, certificate orders, ADT files and SoLR events. Errors are JSON "
-                   "{code, detail, errors}.",
+                   "User IDs and their endpoint URLs, certificate orders, ADT files, SoLR events and meters. Errors "
+                   "are JSON {code, detail, errors}.",
     "VERSION": "0.1.0",
     # The browsable page (/api/docs/) serves Swagger UI from drf-spectacular-sidecar's local copy: no CDN,
     # and the split view's script is a file of this site, so the Content-Security-Policy holds.
@@ -300,6 +300,8 @@ CELERY_BEAT_SCHEDULE = {
     "contingency-sweep-pushes": {"task": "contingency.delivery.tasks.sweep_pushes", "schedule": 5.0},
     # Sends alerts kept unroutable once an instruction or SRP arrangement gives them a recipient.
     "contingency-reroute-alerts": {"task": "contingency.alerts.tasks.reroute_unroutable", "schedule": 60.0},
+    # Future-dated payment-mode changes kept by the simulated meters, executed at their time (docs/device-gateway.md).
+    "contingency-gateway-execute-due": {"task": "contingency.delivery.gateway.tasks.execute_due", "schedule": 5.0},
 }
 
 # --- the product ----------------------------------------------------------------------------

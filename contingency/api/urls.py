@@ -2,6 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
+from .devices import DeviceViewSet
 from .events.views import ActivationViewSet, EventViewSet, InstructionViewSet, LicenceRevocationViewSet
 from .views import AdtFileViewSet
 
@@ -12,5 +13,8 @@ router.register("licence-revocations", LicenceRevocationViewSet, basename="api-l
 router.register("instructions", InstructionViewSet, basename="api-instruction")
 router.register("events", EventViewSet, basename="api-event")
 router.register("activations", ActivationViewSet, basename="api-activation")
+
+# The meters, for the DCC service desk (issue 11 point 4; docs/devices-api.md). basename "api-device".
+router.register("devices", DeviceViewSet, basename="api-device")
 
 urlpatterns = router.urls

@@ -12,6 +12,7 @@ from .events import (  # noqa: F401
     LicenceRevocation,
     ScopeKind,
 )
+from .gateway import MeterBehaviour, ScheduledChange, ScheduledState, SimulatedMeter  # noqa: F401
 from .requests import (  # noqa: F401
     DeviceCounter,
     QuarantineDecision,
@@ -27,4 +28,5 @@ __all__ = ["AdtFile", "AdtFileQuerySet", "AdtFileState", "AdtThreshold", "AdtThr
            "DeviceQuerySet", "Activation", "ActivationState", "ActivationTransition", "Instruction",
            "LicenceRevocation", "ScopeKind", "Alert", "AlertKind", "Push", "PushAttempt", "PushState", "RouteKind",
            "COMMAND_VARIANTS", "ServicePermission", "ServicePermissionQuerySet", "DeviceCounter", "QuarantineDecision",
-           "QuarantineDecisionState", "RejectedRequest", "RequestState", "ServiceRequest", "ServiceRequestQuerySet"]
+           "QuarantineDecisionState", "RejectedRequest", "RequestState", "ServiceRequest", "ServiceRequestQuerySet",
+           "MeterBehaviour", "ScheduledChange", "ScheduledState", "SimulatedMeter"]

@@ -1,14 +1,15 @@
 """manage.py device_alert DEVICE_ID CODE: a device alert as if the comms hub had received it (issue 9 point 9).
 
-Until delivery to meters exists (issue 11), this is the simulated device gateway's door for alerts. The work
-is contingency.alerts.services.raise_device_alert; docs/alerts.md describes routing and delivery.
+A door of the device gateway (docs/device-gateway.md): ``get_gateway().device_alert``, which for the simulated
+comms hub is contingency.alerts.services.raise_device_alert; docs/alerts.md describes routing and delivery.
 """
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from contingency.alerts.services import AlertRefused, raise_device_alert
+from contingency.alerts.services import AlertRefused
+from contingency.delivery.gateway.interface import get_gateway
 from portal import audit
 
 
@@ -23,7 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         try:
             with audit.acting_as("system:device_alert"):
-                raised = raise_device_alert(opts["device_id"], opts["code"], source="manage.py device_alert")
+                raised = get_gateway().device_alert(opts["device_id"], opts["code"], source="manage.py device_alert")
         except AlertRefused as exc:
             raise CommandError(f"{exc.code}: {exc.message}") from exc
         alert = raised.alert
