@@ -1,7 +1,9 @@
 """The contingency endpoints of the people's API, mounted under /api/v1/ by portal/urls.py."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from . import duis
 from .devices import DeviceViewSet
 from .events.views import ActivationViewSet, EventViewSet, InstructionViewSet, LicenceRevocationViewSet
 from .views import AdtFileViewSet
@@ -17,4 +19,10 @@ router.register("activations", ActivationViewSet, basename="api-activation")
 # The meters, for the DCC service desk (issue 11 point 4; docs/devices-api.md). basename "api-device".
 router.register("devices", DeviceViewSet, basename="api-device")
 
-urlpatterns = router.urls
+# The DUIS endpoints (issue 10; DCC Boxed URLs, no trailing slash): signed XML, not the people's API.
+urlpatterns = [
+    path("serviceT", duis.service_t, name="duis-service-t"),
+    path("serviceS", duis.service_s, name="duis-service-s"),
+    path("serviceD", duis.service_d, name="duis-service-d"),
+    *router.urls,
+]

@@ -103,6 +103,9 @@ def _table(*groups: dict[str, Answer]) -> dict[str, Answer]:
 
 
 REFUSALS: dict[str, Answer] = _table(
+    # 1 — transport (contingency.pipeline.transport): before the body is read.
+    _rows("method-not-allowed", None, 405, 1, "a DUIS request is an HTTP POST"),
+    _rows("unsupported-media-type", None, 415, 1, "a DUIS request is sent as application/xml"),
     # 2 — safe parse (pki.safexml; docs/xml-signatures.md): nothing is known about the sender.
     _rows("empty bad-encoding dtd-forbidden too-many-namespaces too-many-attributes too-many-elements too-deep "
           "not-well-formed pi-forbidden comment-forbidden", None, 400, 2, "not acceptable XML"),
@@ -141,6 +144,9 @@ REFUSALS: dict[str, Answer] = _table(
     _rows("device-unknown", "E19", 403, 8, "no such device"),
     _rows("device-type-mismatch", "E11", 400, 8, "the SRV does not apply to this device type"),
     _rows("device-status-refused", "E5", 403, 8, "the device's SMI status does not allow it"),
+    # SMETS1 meters take no Pre-Command (CV 4-7); SRV 1.6 to a SMETS2+ meter is a Critical Command: CV 4-7 only.
+    _rows("command-variant-not-for-device", "E12", 400, 8,
+          "the Command Variant does not fit the device's generation (Pre-Commands are for SMETS2+ meters only)"),
     _rows("not-authorised-for-device", "E4", 403, 9,
           "the sender may not act on this device now (for SoLR Contingency: no active activation for the "
           "device's registered Supplier, outside the instruction's window or scope)"),
@@ -158,6 +164,8 @@ REFUSALS: dict[str, Answer] = _table(
     _rows("gbcs-signature-missing gbcs-signature-invalid gbcs-no-signing-key gbcs-key-unsupported", None, 403, 10,
           "the Signed Pre-Command is not signed with the registered Supplier's Digital Signing key"),
     _rows("gbcs-not-credit", "E2", 403, 10, "the Signed Pre-Command does not change the payment mode to Credit"),
+    # 11 — ADT (contingency.adt.counting): no active ADT threshold for (User ID, SRV, target Supplier).
+    _rows("adt-missing", None, 403, 11, "no active ADT for this User ID, SRV and target Supplier"),
 )
 
 
