@@ -17,8 +17,8 @@ from django.db.models import Q
 
 from pki.models import Certificate, CertificateKind
 
-from ..duis.requests import SignedPreCommand, UpdatePaymentMode
 from ..devices.choices import DeviceType
+from ..duis.requests import SignedPreCommand, UpdatePaymentMode
 from ..gbcs import precommand as gbcs_precommand
 from ..gbcs.check import check_signed_precommand
 from ..gbcs.errors import GbcsRefused
