@@ -9,7 +9,7 @@ audit log's records of meter changes (``device.create`` / ``.update`` / ``.delet
 portal.audit_hooks for every saved Device). A change made without a save (a bulk ``update()``) leaves no
 record, so the history before it cannot be drawn; the value at the end of the chart is always today's count.
 
-Requests come with the DUIS front door (issue 10): ``request_counts`` is the one place they will be read.
+Requests come from the DUIS front door's tables (issue 10): ``request_counts`` is the one place they are read.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from portal.models import AuditRecord, Party, UserID
 
 from ..devices.choices import METERS, PaymentMode
-from ..models import Device, Instruction
+from ..models import Device, Instruction, RejectedRequest, RequestState, ServiceRequest
 
 #: How many intervals the chart divides the window into, unless told otherwise.
 BUCKETS = 24
@@ -52,14 +52,34 @@ def bucket_bounds(since: datetime, until: datetime, buckets: int) -> list[tuple[
 
 
 def request_counts(supplier: Party, since: datetime, until: datetime, bucket: timedelta) -> list[dict]:
-    """SoLR Contingency requests for ``supplier``'s devices per ``bucket`` from ``since`` to ``until``:
+    """Requests for ``supplier``'s devices per ``bucket`` from ``since`` to ``until``:
     ``{"accepted", "rejected", "quarantined"}`` for each interval, in order.
 
-    Zeros today: DUIS requests do not exist yet. Issue 10 (the front door) stores each request with its
-    outcome and fills this in with one grouped count over its table, keeping this signature."""
+    Read from the DUIS front door's tables (issue 10), by the time each request was received: ``ServiceRequest``
+    rows whose registered Supplier was ``supplier`` — ``quarantined``, or ``accepted`` (and any later delivery
+    state; a Pre-Command still awaiting its Signed Pre-Command and a deleted request are neither) — and
+    ``RejectedRequest`` rows (a refusal whose device was known). One query per table, each interval a filtered count
+    over the (target_supplier, received_at) index."""
     # round() first: a window divided into n buckets must give n, not n + 1 from a microsecond of rounding.
     count = max(1, math.ceil(round((until - since) / bucket, 6))) if bucket > timedelta(0) else 1
-    return [{"accepted": 0, "rejected": 0, "quarantined": 0} for _ in range(count)]
+    step = bucket if bucket > timedelta(0) else until - since
+    bounds = [(since + step * i, min(until, since + step * (i + 1))) for i in range(count)]
+
+    def counted(queryset, name: str, extra: Q) -> list[int]:
+        # The last interval includes ``until`` itself; the others are half-open.
+        spans = [Q(received_at__gte=start, received_at__lt=end) if i < count - 1
+                 else Q(received_at__gte=start, received_at__lte=end) for i, (start, end) in enumerate(bounds)]
+        totals = queryset.filter(target_supplier=supplier, received_at__gte=since, received_at__lte=until).aggregate(
+            **{f"{name}{i}": Count("id", filter=span & extra) for i, span in enumerate(spans)})
+        return [totals[f"{name}{i}"] for i in range(count)]
+
+    requests = ServiceRequest.objects.all()
+    accepted = counted(requests, "a", ~Q(state__in=[RequestState.TRANSFORMED, RequestState.QUARANTINED,
+                                                    RequestState.DELETED]))
+    quarantined = counted(requests, "q", Q(state=RequestState.QUARANTINED))
+    rejected = counted(RejectedRequest.objects.all(), "r", Q())
+    return [{"accepted": a, "rejected": r, "quarantined": q}
+            for a, r, q in zip(accepted, rejected, quarantined, strict=True)]
 
 
 def _prepayment_meter_of(side: str, supplier_ids: list[int]) -> Case:
