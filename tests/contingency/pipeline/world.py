@@ -17,6 +17,7 @@ from lxml import etree
 
 from contingency.duis.schema import SR_NS
 from contingency.models import Activation, Device, Instruction, RejectedRequest, ServiceRequest
+from contingency.service_matrix.seeding import seed_solr_default
 from pki import xmldsig
 from pki.dcc_identity import DCC_XML_SIGNING_KEY_REF
 from pki.issuance import DCC_POLICY_ROLE, issue_certificate
@@ -86,6 +87,7 @@ def make_world(tmp_path: Path) -> World:
     for role, kind in ((DCC_POLICY_ROLE, CertificateKind.XML_SIGNING), (solr_role_code(), CertificateKind.XML_SIGNING),
                        ("IS", CertificateKind.DIGITAL_SIGNING), ("GS", CertificateKind.DIGITAL_SIGNING)):
         IssuancePolicy.objects.get_or_create(role=role, kind=kind)
+    seed_solr_default()  # a transactional test may find the migration's rows flushed by the one before
     UserIDFactory(eui=DCC_EUI, party=PartyFactory(kind=PartyKind.DCC, short_name="dcc"))
     cert_pem = tmp_path / "dcc-xml-signing.cert.pem"
     call_command("pki_issue", DCC_EUI, "--kind", "xml-signing", "--into-keystore", DCC_XML_SIGNING_KEY_REF,
