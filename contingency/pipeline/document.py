@@ -43,7 +43,7 @@ def check_signature(intake: Intake) -> None:
     except xmldsig.SignatureRejected as exc:
         refused = refused_from(exc)
         if exc.signer_code:  # unknown, expired, revoked, wrong-kind certificate …: the repository's reason
-            refused.message = f"{refused.message} ({exc.signer_code})"
+            refused.details = {"signer_code": exc.signer_code}
         raise refused from None
     try:
         intake.request = requests.parse(verified.root)

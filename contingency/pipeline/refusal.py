@@ -14,6 +14,9 @@ class Refused(Refusal):
     #: What a DUIS error answer names (``request_id``, ``service_reference``, ``service_reference_variant``):
     #: set by the runner once the verified header is read; None before.
     subject = None
+    #: More stable codes for the JSON answer and the audit record (``signer_code``: the repository's reason for an
+    #: ``unknown-signer``: ``unknown-certificate``, ``expired``, ``revoked``, ``wrong-kind`` …).
+    details: dict | None = None
 
     def __init__(self, code: str, message: str):
         super().__init__(message, code=code)

@@ -94,8 +94,8 @@ def _sign(root, identity) -> bytes:
     return xmldsig.sign(root, key, certificate)
 
 
-def _json(status: int, code: str, detail: str) -> Answer:
-    return Answer(status, JSON, json.dumps({"code": code, "detail": detail}).encode(), code)
+def _json(status: int, code: str, detail: str, details: dict | None = None) -> Answer:
+    return Answer(status, JSON, json.dumps({"code": code, "detail": detail, **(details or {})}).encode(), code)
 
 
 def _refuse(intake: Intake, exc: Refused, identity) -> Answer:
@@ -118,8 +118,8 @@ def _refuse(intake: Intake, exc: Refused, identity) -> Answer:
                     subject_repr=f"DUIS request {request_id or '(unreadable)'} to service{intake.service}",
                     actor=f"duis:{request.request_id.originator}" if request else "duis:unverified",
                     after={"code": exc.code, "check": answer.check, "response_code": answer.response_code,
-                           "http_status": answer.http_status, "detail": exc.message[:500]})
+                           "http_status": answer.http_status, "detail": exc.message[:500], **(exc.details or {})})
     if answer.response_code and subject is not None:
         root = responses.error(answer.response_code, subject, at=timezone.now())
         return Answer(answer.http_status, XML, _sign(root, identity), answer.response_code)
-    return _json(answer.http_status, exc.code, exc.message)
+    return _json(answer.http_status, exc.code, exc.message, exc.details)

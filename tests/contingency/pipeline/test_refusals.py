@@ -148,7 +148,7 @@ def test_4_unknown_certificate(world, send, refused):
     stranger = Identity()
     reply = send("T", stranger.sign(request(rid(SOLR_EUI, ESME, world.next_counter()), 4)))
     refused(reply, 403, "unknown-signer")
-    assert "unknown-certificate" in json.loads(reply.body)["detail"]
+    assert json.loads(reply.body)["signer_code"] == "unknown-certificate"
 
 
 @pytest.mark.parametrize("how", ["expired", "revoked"])
@@ -160,13 +160,15 @@ def test_4_expired_or_revoked_certificate(world, send, refused, how):
         revoke_certificate(cert, reason="keyCompromise", decided_by="test")
     reply = send("T", cv4(world))
     refused(reply, 403, "unknown-signer")
-    assert how in json.loads(reply.body)["detail"]
+    assert json.loads(reply.body)["signer_code"] == how
+    assert AuditRecord.objects.get(action="duis.request.rejected").after["signer_code"] == how
 
 
 def test_4_wrong_kind_of_certificate(world, send, refused):
     # The failed Supplier's Digital Signing certificate (GBCS commands) signing DUIS XML.
     reply = send("T", cv4(world, signer=world.es_digital, originator=FAILED_ES))
     refused(reply, 403, "unknown-signer")
+    assert json.loads(reply.body)["signer_code"] == "wrong-kind"
 
 
 def test_4_originator_is_not_the_signer(world, send, refused):
