@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from pki import xmldsig
-from pki.dcc_identity import dcc_signing_identity
+from pki.dcc_identity import dcc_signing_certificate, dcc_signing_identity
 from portal import audit
 
 from ..duis import codes, responses
@@ -47,6 +47,23 @@ CHECKS: tuple[tuple[int, Callable[[Intake], None]], ...] = (
 )
 
 
+#: The DCC's signing key per certificate (by fingerprint): decrypting it from the key store costs about as much as
+#: all the checks together. The certificate is read again on every request: a revoked, expired or replaced one
+#: stops at once.
+_KEYS: dict[str, object] = {}
+
+
+def dcc_identity():
+    """(certificate, key) the answers are signed with; LookupError when the DCC has none (HTTP 503)."""
+    certificate = dcc_signing_certificate()
+    if certificate is not None and certificate.fingerprint in _KEYS:
+        return certificate, _KEYS[certificate.fingerprint]
+    certificate, key = dcc_signing_identity()  # checks the stored key is this certificate's
+    _KEYS.clear()
+    _KEYS[certificate.fingerprint] = key
+    return certificate, key
+
+
 @dataclass(frozen=True)
 class Answer:
     status: int
@@ -60,7 +77,7 @@ def handle(service: str, *, method: str, content_type: str, content_length: int 
            read_body: Callable[[], bytes]) -> Answer:
     """Take one request to ``service{service}`` (``"T"``, ``"S"`` or ``"D"``)."""
     try:
-        identity = dcc_signing_identity()
+        identity = dcc_identity()
     except LookupError as exc:
         return _json(503, IDENTITY_MISSING, f"the DCC cannot sign its answers now: {exc}")
     intake = Intake(service=service, body=b"", now=timezone.now())

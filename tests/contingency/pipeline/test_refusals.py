@@ -358,8 +358,27 @@ def test_11_no_active_adt(world, send, refused, adt):
 # --- the DCC cannot sign ------------------------------------------------------------------------------------
 
 def test_no_dcc_signing_identity_is_503_and_nothing_is_stored(world, send):
+    assert send("T", cv4(world)).code == "I0"  # the DCC's key is now cached for its certificate
     Certificate.objects.filter(subject_eui="90-B3-D5-1F-30-00-00-02").update(
         revoked_at=timezone.now() - dt.timedelta(seconds=1))
     reply = send("T", cv4(world))
     assert (reply.status, reply.code) == (503, "dcc-signing-identity-missing")
-    assert not ServiceRequest.objects.exists() and not RejectedRequest.objects.exists()
+    assert ServiceRequest.objects.count() == 1 and not RejectedRequest.objects.exists()
+
+
+def test_a_replaced_dcc_key_signs_the_next_answer(world, send, tmp_path):
+    from cryptography import x509
+    from django.core.management import call_command
+
+    from contingency.pipeline import run
+    from pki import xmldsig
+
+    assert send("T", cv4(world)).code == "I0"
+    new_pem = tmp_path / "dcc-new.pem"
+    call_command("pki_issue", "90-B3-D5-1F-30-00-00-02", "--kind", "xml-signing", "--into-keystore", "dcc/xml-signing",
+                 "--replace-key", "--out", str(new_pem))
+    signed = cv4(world)
+    answer = run.handle("T", method="POST", content_type="application/xml", content_length=len(signed),
+                        read_body=lambda: signed)
+    assert answer.code == "I0"
+    xmldsig.verify(answer.body, certificate=x509.load_pem_x509_certificate(new_pem.read_bytes()))
