@@ -47,6 +47,7 @@ __all__ = ["Outcome", "Result", "SrpClient", "Tracker", "summarise"]
 
 SERVICE_T = "/api/v1/serviceT"
 SERVICE_S = "/api/v1/serviceS"
+DEVICE_LOCK_STRIPES = 1024
 
 
 class Outcome(enum.StrEnum):
@@ -163,6 +164,10 @@ class SrpClient:
     def __post_init__(self):
         self.base_url = self.base_url.rstrip("/")
         self._supplier_keys = {s.user_id: s for s in self.suppliers}
+        # One request at a time per device (striped locks: no growth with the number of devices). The DCC refuses a
+        # counter not above the last one it saw for the device (DESIGN §4 row 5) and the meter one not above the last
+        # command it ran, so two requests for one device in flight at once could overtake each other and be refused.
+        self._device_locks = [threading.Lock() for _ in range(DEVICE_LOCK_STRIPES)]
         if not self._supplier_keys:
             raise ClientError("supplier-key-missing", "no Digital Signing key of the failed Supplier")
 
@@ -177,7 +182,8 @@ class SrpClient:
         result = Result(device, Outcome.FAILED)
         try:
             execution = messages.check_execution(execution)
-            self._switch(result, execution)
+            with self._device_locks[hash(device) % DEVICE_LOCK_STRIPES]:
+                self._switch(result, execution)
         except ClientError as exc:
             result.outcome, result.code, result.detail = Outcome.FAILED, exc.code, exc.message
             if exc.cause:
