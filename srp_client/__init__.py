@@ -7,12 +7,12 @@ plain-Python rooms ``pki.xmldsig`` (with ``pki.safexml``, ``pki.names``), ``cont
 ``contingency.gbcs``. docs/srp-client.md is its manual.
 """
 
-from .client import Outcome, Result, SrpClient, Tracker, summarise
+from .client import Meter, Outcome, Result, SrpClient, Tracker, summarise
 from .counters import CounterStore
 from .errors import ClientError
 from .keys import SupplierKey, XmlSigner, load_certificate, supplier_key, xml_signer
 from .receiver import Receiver
 from .transport import Transport
 
-__all__ = ["ClientError", "CounterStore", "Outcome", "Receiver", "Result", "SrpClient", "SupplierKey", "Tracker",
-           "Transport", "XmlSigner", "load_certificate", "summarise", "supplier_key", "xml_signer"]
+__all__ = ["ClientError", "CounterStore", "Meter", "Outcome", "Receiver", "Result", "SrpClient", "SupplierKey",
+           "Tracker", "Transport", "XmlSigner", "load_certificate", "summarise", "supplier_key", "xml_signer"]

@@ -11,6 +11,7 @@ command could not start (bad options, unreadable keys).
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import json
 import logging
@@ -21,7 +22,7 @@ import time
 from pathlib import Path
 
 from . import messages, polling
-from .client import Outcome, SrpClient, summarise
+from .client import Meter, Outcome, SrpClient, summarise
 from .counters import CounterStore
 from .errors import ClientError
 from .keys import load_certificate, supplier_key, xml_signer
@@ -37,7 +38,11 @@ def _parser() -> argparse.ArgumentParser:
 
     switch = commands.add_parser("switch", help="switch meters to Credit: SRV 1.6, CV 4 then CV 5")
     switch.add_argument("devices", nargs="*", metavar="EUI", help="device EUI-64s")
-    switch.add_argument("--devices-file", type=Path, help="a file of device EUI-64s, one a line (# comments)")
+    switch.add_argument("--devices-file", type=Path,
+                        help="device EUI-64s, one a line with an optional generation (EUI SMETS1), or a CSV with "
+                             "eui and generation columns (# comments)")
+    switch.add_argument("--smets1", action="store_true",
+                        help="the EUIs given as arguments are SMETS1 meters (CV 1 to serviceS, no Pre-Command)")
     switch.add_argument("--base-url", required=True, help="the DCC's base URL (https://dcc.example)")
     switch.add_argument("--xml-key", required=True, type=Path, help="the SRP's XML signing private key (PEM)")
     switch.add_argument("--xml-cert", required=True, type=Path, help="its certificate (PEM)")
@@ -72,14 +77,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _devices(args) -> list[str]:
-    devices = list(args.devices)
+def _devices(args) -> list[Meter]:
+    """Arguments (SMETS2+ unless ``--smets1``) and the devices file: ``EUI [GENERATION]`` a line, or a CSV whose
+    header names ``eui`` and optionally ``generation`` (the ``import_devices`` format)."""
+    devices = [Meter(eui, "SMETS1" if args.smets1 else "SMETS2") for eui in args.devices]
     if args.devices_file:
         try:
-            lines = args.devices_file.read_text().splitlines()
+            text = args.devices_file.read_text()
         except OSError as exc:
             raise ClientError("devices-file-unreadable", f"{args.devices_file}: {exc.strerror}") from None
-        devices += [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
+        lines = [line.split("#")[0].strip() for line in text.splitlines()]
+        lines = [line for line in lines if line]
+        header = [name.strip().lower() for name in lines[0].split(",")] if lines else []
+        if "eui" in header:
+            for row in csv.DictReader(lines, fieldnames=header):
+                if row is not None and row.get("eui") and row["eui"].strip().lower() != "eui":
+                    devices.append(Meter(row["eui"].strip(), (row.get("generation") or "SMETS2").strip()))
+        else:
+            for line in lines:
+                eui, *rest = line.replace(",", " ").split()
+                devices.append(Meter(eui, rest[0] if rest else ("SMETS1" if args.smets1 else "SMETS2")))
     if not devices:
         raise ClientError("devices-missing", "no device EUI given (arguments or --devices-file)")
     return devices

@@ -25,6 +25,7 @@ import enum
 import json
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -43,11 +44,12 @@ from .errors import ClientError
 from .keys import SupplierKey, XmlSigner
 from .transport import HttpAnswer, Transport
 
-__all__ = ["Outcome", "Result", "SrpClient", "Tracker", "summarise"]
+__all__ = ["Meter", "Outcome", "Result", "SrpClient", "Tracker", "summarise"]
 
 SERVICE_T = "/api/v1/serviceT"
 SERVICE_S = "/api/v1/serviceS"
 DEVICE_LOCK_STRIPES = 1024
+UNMATCHED_KEPT = 10_000
 
 
 class Outcome(enum.StrEnum):
@@ -59,6 +61,18 @@ class Outcome(enum.StrEnum):
 
 
 FINAL = frozenset({Outcome.SWITCHED, Outcome.REJECTED, Outcome.QUARANTINED, Outcome.FAILED})
+
+
+@dataclass(frozen=True)
+class Meter:
+    """A device to switch. A SMETS1 meter has no Pre-Command: its request is CV 1 to serviceS (docs/duis-checks.md)."""
+
+    eui: str
+    generation: str = "SMETS2"
+
+    @property
+    def smets1(self) -> bool:
+        return self.generation.upper() == "SMETS1"
 
 
 @dataclass
@@ -88,11 +102,18 @@ class Tracker:
     def __init__(self):
         self._results: dict[str, Result] = {}
         self._condition = threading.Condition()
-        self.unmatched: list[messages.Document] = []
+        #: documents that matched no tracked request (alerts, responses to other runs …): the newest 10,000
+        self.unmatched: deque[messages.Document] = deque(maxlen=UNMATCHED_KEPT)
 
     def track(self, result: Result) -> None:
+        """Await ``result``'s outcome; a document that came before (kept unmatched) is applied now."""
         with self._condition:
             self._results[result.request_id] = result
+            early = [d for d in self.unmatched if result.request_id in (d.request_id, d.alert_request_id)]
+            if early:
+                self.unmatched = deque((d for d in self.unmatched if d not in early), maxlen=UNMATCHED_KEPT)
+        for document in early:
+            self.handle(document)
 
     def settle(self, result: Result, outcome: Outcome, code: str | None, detail: str = "") -> None:
         """Set an outcome unless a final one is there already (a Service Response may overtake the I99)."""
@@ -172,9 +193,12 @@ class SrpClient:
             raise ClientError("supplier-key-missing", "no Digital Signing key of the failed Supplier")
 
     # -- one device ---------------------------------------------------------------------------------------
-    def switch(self, device: str, *, execution: dt.datetime | None = None) -> Result:
-        """CV 4 then CV 5 for one device; never raises for a refusal: the outcome says what happened."""
+    def switch(self, device: str | Meter, *, execution: dt.datetime | None = None) -> Result:
+        """CV 4 then CV 5 for one device (CV 1 for a SMETS1 :class:`Meter`); never raises for a refusal: the
+        outcome says what happened."""
         started = time.monotonic()
+        smets1 = isinstance(device, Meter) and device.smets1
+        device = device.eui if isinstance(device, Meter) else device
         try:
             device = format_eui(device)
         except ValueError:
@@ -183,7 +207,10 @@ class SrpClient:
         try:
             execution = messages.check_execution(execution)
             with self._device_locks[hash(device) % DEVICE_LOCK_STRIPES]:
-                self._switch(result, execution)
+                if smets1:
+                    self._switch_smets1(result, execution)
+                else:
+                    self._switch(result, execution)
         except ClientError as exc:
             result.outcome, result.code, result.detail = Outcome.FAILED, exc.code, exc.message
             if exc.cause:
@@ -243,6 +270,26 @@ class SrpClient:
             return
         self.tracker.settle(result, Outcome.ACCEPTED, "I99")
 
+    def _switch_smets1(self, result: Result, execution: dt.datetime | None) -> None:
+        sent: list[RequestID] = []
+
+        def cv1_body(attempt: int) -> bytes:
+            # A CV 1 is a new request like a CV 4 (replay and counter checks): a fresh counter per attempt.
+            request_id = RequestID(self.signer.user_id, result.device, self.counters.next(result.device))
+            sent.append(request_id)
+            return self._sign(messages.credit_request(request_id, execution=execution, command_variant=1))
+
+        answer = self.transport.post(self.base_url + SERVICE_S, cv1_body)
+        result.request_id, result.attempts, result.http_status = str(sent[-1]), answer.attempts, answer.status
+        result.use_case = "SMETS1"
+        document = self._read_answer(answer, sent[-1], result)
+        if document is None:
+            return
+        if document.response_code != "I99":
+            raise ClientError("answer-unexpected", f"CV 1 answered {document.response_code}")
+        result.outcome, result.code = Outcome.ACCEPTED, "I99"
+        self.tracker.track(result)  # after the answer: a response that came first waits in tracker.unmatched
+
     def _read_answer(self, answer: HttpAnswer, request_id: RequestID, result: Result) -> messages.Document | None:
         """The verified DUIS answer, or None when the DCC refused (the result then says ``rejected``)."""
         if answer.content_type.split(";")[0].strip() == "application/json" or not answer.body.lstrip().startswith(b"<"):
@@ -263,7 +310,7 @@ class SrpClient:
         return xmldsig.sign(root, self.signer.key, self.signer.certificate)
 
     # -- many devices ---------------------------------------------------------------------------------------
-    def switch_many(self, devices: Iterable[str], *, concurrency: int = 8, execution: dt.datetime | None = None,
+    def switch_many(self, devices: Iterable[str | Meter], *, concurrency: int = 8, execution: dt.datetime | None = None,
                     progress: Callable[[int, Result], None] | None = None) -> list[Result]:
         """:meth:`switch` each device on a pool of ``concurrency`` threads; results in the devices' order.
         ``progress(done, result)`` is called as each finishes (from the worker threads, one at a time)."""
@@ -271,7 +318,7 @@ class SrpClient:
         lock = threading.Lock()
         done = 0
 
-        def one(device: str) -> Result:
+        def one(device: str | Meter) -> Result:
             nonlocal done
             result = self.switch(device, execution=execution)
             if progress is not None:

@@ -2,7 +2,8 @@
 
 Built here, from the DUIS 5.4 XSD's structure (no template is copied):
 
-* :func:`credit_request` — SRV 1.6 Update Payment Mode to ``Credit``, Command Variant 4, for ``serviceT``;
+* :func:`credit_request` — SRV 1.6 Update Payment Mode to ``Credit``, Command Variant 4, for ``serviceT`` (or
+  Command Variant 1 for ``serviceS``, for a SMETS1 meter);
   immediate (no ``ExecutionDateTime``), future-dated (a whole-second UTC time) or the cancellation of a
   future-dated change (``ExecutionDateTime`` 3000-12-31T00:00:00Z, as DUIS writes it);
 * :func:`signed_pre_command_request` — Command Variant 5, the same RequestID and references, the Signed
@@ -71,10 +72,14 @@ def _request(request_id: RequestID, command_variant: int) -> tuple[etree._Elemen
     return root, etree.SubElement(root, sr("Body"))
 
 
-def credit_request(request_id: RequestID, *, execution: dt.datetime | None = None) -> etree._Element:
-    """SRV 1.6 → Credit, CV 4 (unsigned)."""
+def credit_request(request_id: RequestID, *, execution: dt.datetime | None = None,
+                   command_variant: int = 4) -> etree._Element:
+    """SRV 1.6 → Credit (unsigned): CV 4 for a SMETS2+ meter (Transform), CV 1 for a SMETS1 meter, which has no
+    Pre-Command: the DCC checks this body itself (docs/duis-checks.md, "SMETS1 meters")."""
+    if command_variant not in (1, 4):
+        raise ValueError("SRV 1.6 → Credit is sent as CV 4 (SMETS2+) or CV 1 (SMETS1)")
     execution = check_execution(execution)
-    root, body = _request(request_id, 4)
+    root, body = _request(request_id, command_variant)
     update = etree.SubElement(body, sr("UpdatePaymentMode"))
     if execution is not None:
         etree.SubElement(update, sr("ExecutionDateTime")).text = _execution_text(execution)

@@ -41,8 +41,11 @@ ESME = "00-DB-12-01-00-00-00-00"
 ESME_TWIN = "00-DB-12-01-00-00-00-05"
 GSME = "00-DB-12-01-00-00-00-03"
 OTHER_ESME = "00-DB-12-01-00-00-00-01"
+SMETS1_ESME = "00-DB-12-01-00-00-00-07"
 DEVICES = {ESME: ("ESME", SUPPLIER_ES, "single"), ESME_TWIN: ("ESME", SUPPLIER_ES, "twin"),
-           GSME: ("GSME", SUPPLIER_GS, None), OTHER_ESME: ("ESME", SUPPLIER_ES, "single")}
+           GSME: ("GSME", SUPPLIER_GS, None), OTHER_ESME: ("ESME", SUPPLIER_ES, "single"),
+           SMETS1_ESME: ("ESME", SUPPLIER_ES, "single")}
+SMETS1 = {SMETS1_ESME}
 X500_UNIQUE_IDENTIFIER = x509.ObjectIdentifier("2.5.4.45")
 NOW = dt.datetime.now(dt.UTC)
 
@@ -201,15 +204,26 @@ class FakeDcc:
                 return self._transform(request)
             return self._send_command(request)
 
+    def _new_request(self, request):
+        """Counter (409) and the DUIS errors a test asks for, or one of the device's generation (E12)."""
+        rid = request.request_id
+        if rid.counter <= self.last_counter.get(rid.target, -1):
+            return self._json(409, "counter-not-increasing")
+        self.last_counter[rid.target] = rid.counter
+        smets1 = rid.target in SMETS1
+        refusal = self.refuse_with or ("E12" if smets1 != (request.command_variant == 1) else None)
+        if refusal:
+            status = 403 if refusal != "E12" else 400
+            return status, "application/xml", self._sign(responses.error(refusal, request, at=NOW)), None
+        return None
+
     def _transform(self, request):
         rid = request.request_id
         if request.command_variant != 4:
             return self._json(400, "wrong-url")
-        if rid.counter <= self.last_counter.get(rid.target, -1):
-            return self._json(409, "counter-not-increasing")
-        self.last_counter[rid.target] = rid.counter
-        if self.refuse_with:
-            return 403, "application/xml", self._sign(responses.error(self.refuse_with, request, at=NOW)), None
+        refused = self._new_request(request)
+        if refused:
+            return refused
         kind, supplier, variant = DEVICES[rid.target]
         t = self.tamper
         values = dict(originator=t.get("originator", supplier), device=t.get("device", rid.target),
@@ -226,6 +240,15 @@ class FakeDcc:
 
     def _send_command(self, request):
         rid = request.request_id
+        if request.command_variant == 1:  # SMETS1: the body itself must be Credit, then I99 and the response
+            refused = self._new_request(request)
+            if refused:
+                return refused
+            if not request.body.is_credit:
+                return 403, "application/xml", self._sign(responses.error("E2", request, at=NOW)), None
+            kind, supplier, _ = DEVICES[rid.target]
+            after = (lambda: self._push_outcome(request, kind, supplier)) if self.push_to else None  # noqa: E731
+            return 200, "application/xml", self._sign(responses.acknowledgement(request, at=NOW)), after
         issued = self.issued.pop(str(rid), None)
         if request.command_variant != 5 or issued is None:
             return self._json(409, "pre-command-unknown")

@@ -18,7 +18,7 @@ from pki import xmldsig
 from srp_client import CounterStore
 from tests.helpers.waiting import wait_until
 
-from .fakedcc import ESME, ESME_TWIN, GSME, OTHER_ESME, SRP_EUI, SUPPLIER_ES, device_response
+from .fakedcc import ESME, ESME_TWIN, GSME, OTHER_ESME, SMETS1_ESME, SRP_EUI, SUPPLIER_ES, device_response
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -49,7 +49,8 @@ def test_switch_with_the_receiver_prints_progress_and_a_json_summary(dcc, world,
     dcc.quarantine = {OTHER_ESME}
     dcc.tamper = {}
     devices_file = tmp_path / "devices.txt"
-    devices_file.write_text(f"# the failed Supplier's meters\n{ESME_TWIN}\n{GSME}  # gas\n\n{OTHER_ESME}\n")
+    devices_file.write_text(f"# the failed Supplier's meters\n{ESME_TWIN}\n{GSME}  # gas\n\n{OTHER_ESME} SMETS2\n"
+                            f"{SMETS1_ESME},SMETS1\n")
     counters = tmp_path / "counters"
     proc = subprocess.run(
         [sys.executable, "-m", "srp_client", "switch", ESME, "--devices-file", str(devices_file),
@@ -60,12 +61,13 @@ def test_switch_with_the_receiver_prints_progress_and_a_json_summary(dcc, world,
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout.splitlines()[-1])
     assert {k: summary[k] for k in ("requested", "switched", "quarantined", "rejected", "failed", "accepted")} == {
-        "requested": 4, "switched": 3, "quarantined": 1, "rejected": 0, "failed": 0, "accepted": 0}
+        "requested": 5, "switched": 4, "quarantined": 1, "rejected": 0, "failed": 0, "accepted": 0}
     assert summary["seconds"] > 0
-    assert "4/4" in proc.stderr  # the progress line
+    assert "5/5" in proc.stderr  # the progress line
     results = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
     assert [(r["device"], r["outcome"]) for r in results] == [
-        (ESME, "switched"), (ESME_TWIN, "switched"), (GSME, "switched"), (OTHER_ESME, "quarantined")]
+        (ESME, "switched"), (ESME_TWIN, "switched"), (GSME, "switched"), (OTHER_ESME, "quarantined"),
+        (SMETS1_ESME, "switched")]
     # The counters used are on file: the next run goes above them.
     used = {r["device"]: int(r["request_id"].rsplit(":", 1)[1]) for r in results}
     store = CounterStore(counters, floor=lambda: 0)
@@ -115,3 +117,16 @@ def test_receive_prints_each_verified_document_and_refuses_forgeries(world, tmp_
     lines = [json.loads(line) for line in out.splitlines()]
     assert [(line["request_id"], line["response_code"]) for line in lines] == [(rid, "I0")]
     assert len(list((tmp_path / "in").iterdir())) == 1
+
+
+def test_a_devices_csv_in_the_import_format_gives_each_meter_its_generation(tmp_path):
+    from srp_client import Meter
+    from srp_client.cli import _devices, _parser
+
+    path = tmp_path / "devices.csv"
+    path.write_text("eui,device_type,esme_variant,generation,smi_status,payment_mode,registered_supplier,mpxn\n"
+                    f"{ESME},ESME,single,SMETS2,commissioned,prepayment,{SUPPLIER_ES},\n"
+                    f"{SMETS1_ESME},ESME,single,SMETS1,commissioned,prepayment,{SUPPLIER_ES},\n")
+    args = _parser().parse_args(["switch", GSME, "--devices-file", str(path), "--base-url", "x", "--xml-key", "k",
+                                 "--xml-cert", "c", "--supplier", "k", "c", "--dcc-cert", "d"])
+    assert _devices(args) == [Meter(GSME), Meter(ESME, "SMETS2"), Meter(SMETS1_ESME, "SMETS1")]

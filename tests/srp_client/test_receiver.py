@@ -66,7 +66,7 @@ def test_a_forged_response_is_refused_and_changes_nothing(world, receiving, forg
     answer = _post(receiver, body)
     assert answer.status_code == 400
     assert answer.json() == {"code": "answer-signature-invalid", "cause": cause}
-    assert result.outcome == Outcome.ACCEPTED and tracker.unmatched == []
+    assert result.outcome == Outcome.ACCEPTED and list(tracker.unmatched) == []
 
 
 def test_a_dcc_alert_for_another_request_is_kept_unmatched(world, receiving):
@@ -99,3 +99,16 @@ def test_a_callback_that_fails_answers_500(world):
     with Receiver(world.dcc.cert, broken) as receiver:
         answer = _post(receiver, xmldsig.sign(_service_response(), world.dcc.key, world.dcc.cert))
     assert (answer.status_code, json.loads(answer.content)["code"]) == (500, "callback-failed")
+
+
+def test_a_response_that_overtakes_the_answer_is_applied_when_the_request_is_tracked(world):
+    from srp_client import messages
+
+    tracker = Tracker()
+    document = messages.read_document(xmldsig.sign(_service_response(), world.dcc.key, world.dcc.cert), world.dcc.cert)
+    assert tracker.handle(document) is None  # nobody awaits it yet
+    result = Result(ESME, Outcome.ACCEPTED, request_id=RID)
+    tracker.track(result)
+    assert (result.outcome, result.code, list(tracker.unmatched)) == (Outcome.SWITCHED, "I0", [])
+    tracker.settle(result, Outcome.ACCEPTED, "I99")  # the late I99 never replaces a final outcome
+    assert result.outcome == Outcome.SWITCHED

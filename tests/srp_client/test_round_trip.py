@@ -86,3 +86,26 @@ def test_an_execution_time_with_fractions_is_refused_before_sending(dcc, make_cl
 def test_without_a_receiver_the_outcome_is_accepted(dcc, make_client):
     result = make_client().switch(OTHER_ESME)
     assert (result.outcome, result.code, result.http_status) == (Outcome.ACCEPTED, "I99", 200)
+
+
+def test_a_smets1_meter_gets_cv1_at_service_s_and_its_response(dcc, make_client):
+    from srp_client import Meter
+
+    from .fakedcc import SMETS1_ESME
+
+    client = make_client()
+    with Receiver(dcc.world.dcc.cert, client.tracker.handle) as receiver:
+        dcc.push_to = receiver.url
+        results = client.switch_many([Meter(SMETS1_ESME, "SMETS1"), Meter(ESME)], concurrency=2)
+        assert client.tracker.wait(results, timeout=10)
+    assert [(r.outcome, r.code, r.use_case) for r in results] == [
+        (Outcome.SWITCHED, "I0", "SMETS1"), (Outcome.SWITCHED, "I0", "ECS02")]
+    assert dcc.received["T"] == [results[1].request_id]  # no Transform for the SMETS1 meter
+    assert sorted(dcc.received["S"]) == sorted(r.request_id for r in results)
+
+
+def test_a_smets1_meter_sent_as_smets2_is_rejected_e12(dcc, make_client):
+    from .fakedcc import SMETS1_ESME
+
+    result = make_client().switch(SMETS1_ESME)
+    assert (result.outcome, result.code, result.http_status) == (Outcome.REJECTED, "E12", 400)
