@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from . import messages, polling
+from . import manifest, messages, polling
 from .client import Meter, Outcome, SrpClient, summarise
 from .counters import CounterStore
 from .errors import ClientError
@@ -44,13 +44,16 @@ def _parser() -> argparse.ArgumentParser:
     switch.add_argument("--smets1", action="store_true",
                         help="the EUIs given as arguments are SMETS1 meters (CV 1 to serviceS, no Pre-Command)")
     switch.add_argument("--base-url", required=True, help="the DCC's base URL (https://dcc.example)")
-    switch.add_argument("--xml-key", required=True, type=Path, help="the SRP's XML signing private key (PEM)")
-    switch.add_argument("--xml-cert", required=True, type=Path, help="its certificate (PEM)")
+    switch.add_argument("--manifest", type=Path,
+                        help="a demo manifest (seed_demo): the keys and certificates of --supplier-name's event")
+    switch.add_argument("--supplier-name", help="with --manifest: the failed Supplier's short name")
+    switch.add_argument("--xml-key", type=Path, help="the SRP's XML signing private key (PEM)")
+    switch.add_argument("--xml-cert", type=Path, help="its certificate (PEM)")
     switch.add_argument("--user-id", help="the SRP's SoLR Contingency User ID (default: the certificate's EUI)")
-    switch.add_argument("--supplier", nargs=2, action="append", required=True, metavar=("KEY", "CERT"),
+    switch.add_argument("--supplier", nargs=2, action="append", metavar=("KEY", "CERT"),
                         help="a failed Supplier User ID's Digital Signing key and certificate (PEM); repeat for "
                              "each User ID (import and gas supplier)")
-    switch.add_argument("--dcc-cert", required=True, type=Path, help="the DCC's XML signing certificate (PEM)")
+    switch.add_argument("--dcc-cert", type=Path, help="the DCC's XML signing certificate (PEM)")
     switch.add_argument("--counter-file", type=Path, help="where counters are kept (default: memory only)")
     switch.add_argument("--concurrency", type=int, default=8, help="requests in flight (default 8)")
     switch.add_argument("--retries", type=int, default=3, help="retries after a transport error or HTTP 5xx")
@@ -102,6 +105,21 @@ def _devices(args) -> list[Meter]:
     return devices
 
 
+def _credentials(args):
+    """From --manifest and --supplier-name, or from --xml-key, --xml-cert, --supplier and --dcc-cert."""
+    if args.manifest:
+        if not args.supplier_name:
+            raise ClientError("options-invalid", "--manifest needs --supplier-name")
+        found = manifest.credentials(args.manifest, args.supplier_name)
+        return found.signer, found.suppliers, found.dcc_certificate
+    missing = [name for name, value in (("--xml-key", args.xml_key), ("--xml-cert", args.xml_cert),
+                                        ("--supplier", args.supplier), ("--dcc-cert", args.dcc_cert)) if not value]
+    if missing:
+        raise ClientError("options-invalid", f"give {', '.join(missing)} (or --manifest and --supplier-name)")
+    return (xml_signer(args.xml_key, args.xml_cert, user_id=args.user_id),
+            [supplier_key(key, cert) for key, cert in args.supplier], load_certificate(args.dcc_cert))
+
+
 def _execution(args) -> dt.datetime | None:
     if args.cancel:
         return messages.CANCELLATION
@@ -135,11 +153,12 @@ class _Progress:
 def _switch(args, out, err) -> int:
     devices = _devices(args)
     execution = _execution(args)
+    signer, suppliers, dcc_certificate = _credentials(args)
     client = SrpClient(
         base_url=args.base_url,
-        signer=xml_signer(args.xml_key, args.xml_cert, user_id=args.user_id),
-        suppliers=[supplier_key(key, cert) for key, cert in args.supplier],
-        dcc_certificate=load_certificate(args.dcc_cert),
+        signer=signer,
+        suppliers=suppliers,
+        dcc_certificate=dcc_certificate,
         counters=CounterStore(args.counter_file),
         transport=Transport(retries=args.retries, timeout=args.timeout, base_delay=args.backoff,
                             verify=args.ca_bundle or True),
