@@ -132,6 +132,8 @@ class FakeDcc:
     push_to: str | None = None
     quarantine: set[str] = field(default_factory=set)  # devices whose CV 5 is quarantined (AD1 alert)
     device_fails: set[str] = field(default_factory=set)
+    #: answers to lose after processing the request, per service (a reset connection on the way back)
+    drop: dict[str, int] = field(default_factory=dict)
     received: dict[str, list[str]] = field(default_factory=lambda: {"T": [], "S": []})
     bodies: dict[str, list[bytes]] = field(default_factory=lambda: {"T": [], "S": []})
     issued: dict[str, bytes] = field(default_factory=dict)
@@ -153,6 +155,10 @@ class FakeDcc:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 service = {"/api/v1/serviceT": "T", "/api/v1/serviceS": "S"}.get(self.path)
                 status, content_type, answer, after = dcc.answer(service, body)
+                if service in dcc.drop and dcc.drop[service] > 0:
+                    dcc.drop[service] -= 1  # processed, but the answer is lost: the connection just closes
+                    self.close_connection = True
+                    return
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(answer)))
@@ -192,6 +198,8 @@ class FakeDcc:
             self.bodies[service].append(body)
             if self.fail[service]:
                 status = self.fail[service].pop(0)
+                if isinstance(status, tuple):  # (status, code)
+                    return self._json(*status)
                 return self._json(status, "dcc-signing-identity-missing" if status >= 500 else "structure-invalid")
             try:
                 verified = xmldsig.verify(body, certificate=self.world.srp.cert)

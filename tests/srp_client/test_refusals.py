@@ -105,3 +105,24 @@ def test_a_refused_connection_is_retried_then_fails(world, make_client):
 
 def _request_id(dcc, body):
     return requests.parse(xmldsig.verify(body, certificate=dcc.world.srp.cert).root).request_id
+
+
+def test_a_lost_cv4_answer_is_retried_with_a_new_counter(dcc, make_client):
+    dcc.drop = {"T": 1}  # the DCC stored the first CV 4; its answer never arrives
+    result = make_client().switch(ESME)
+    assert (result.outcome, result.code) == (Outcome.ACCEPTED, "I99")
+    first, second = dcc.received["T"]
+    assert second == result.request_id and first != second  # the same RequestID would be a replay
+
+
+def test_a_lost_cv5_answer_then_pre_command_unknown_counts_as_accepted_unconfirmed(dcc, make_client):
+    dcc.drop = {"S": 1}  # the DCC took the CV 5; its I99 never arrives; the retry finds the Pre-Command used
+    result = make_client().switch(GSME)
+    assert (result.outcome, result.code, result.unconfirmed) == (Outcome.ACCEPTED, "I99", True)
+    assert len(dcc.bodies["S"]) == 2 and dcc.bodies["S"][0] == dcc.bodies["S"][1]
+
+
+def test_pre_command_unknown_without_a_lost_answer_is_rejected(dcc, make_client):
+    dcc.fail["S"] = [(409, "pre-command-unknown")]
+    result = make_client().switch(ESME)
+    assert (result.outcome, result.code, result.unconfirmed) == (Outcome.REJECTED, "pre-command-unknown", False)
