@@ -5,6 +5,7 @@ this branch."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import types
 from types import SimpleNamespace
@@ -18,6 +19,7 @@ pytest.importorskip("contingency.pipeline.run", reason="the DUIS front door (iss
 import contingency.adt  # noqa: E402
 from pki import signers  # noqa: E402
 from srp_client import CounterStore, Meter, Outcome, SrpClient, SupplierKey, XmlSigner  # noqa: E402
+from srp_client.messages import CANCELLATION  # noqa: E402
 from srp_client.transport import HttpAnswer  # noqa: E402
 from tests.contingency.pipeline import world as pipeline_world  # noqa: E402
 
@@ -76,3 +78,19 @@ def test_the_client_switches_the_failed_suppliers_meters_through_the_front_door(
     stored = dict(ServiceRequest.objects.values_list("request_id", "state"))
     assert {r.request_id: stored.get(r.request_id) for r in results[:4]} == {
         r.request_id: "accepted" for r in results[:4]}
+
+
+@pytest.mark.parametrize("execution", [dt.datetime(2030, 1, 15, 9, tzinfo=dt.UTC), CANCELLATION])
+def test_future_dated_and_cancellation_through_the_front_door(front_door, execution):
+    w = front_door
+    client = SrpClient(
+        base_url="http://dcc.invalid",
+        signer=XmlSigner(pipeline_world.SOLR_EUI, w.solr.key, w.solr.cert.x509()),
+        suppliers=[SupplierKey(pipeline_world.FAILED_ES, w.es_digital.key),
+                   SupplierKey(pipeline_world.FAILED_GS, w.gs_digital.key)],
+        dcc_certificate=x509.load_pem_x509_certificate(w.dcc_cert_pem.read_bytes()),
+        counters=CounterStore(), transport=DjangoClientTransport(w.client),
+    )
+    results = [client.switch(device, execution=execution)
+               for device in (pipeline_world.ESME_TWIN, pipeline_world.GSME)]
+    assert [(r.outcome, r.code) for r in results] == [(Outcome.ACCEPTED, "I99")] * 2, [r.detail for r in results]
