@@ -176,8 +176,7 @@ def _switch(args, out, err) -> int:
         if waiting and (receiver is not None or args.poll_url):
             _wait(client, waiting, args, err)
             for result in waiting:
-                client.tracker.settle(result, Outcome.FAILED, "no-response",
-                                      f"no Service Response within {args.wait:g} s")
+                client.tracker.give_up(result, "no-response", f"no Service Response within {args.wait:g} s")
     finally:
         if receiver is not None:
             receiver.stop()

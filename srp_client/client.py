@@ -125,6 +125,13 @@ class Tracker:
                 result.detail = detail
             self._condition.notify_all()
 
+    def give_up(self, result: Result, code: str, detail: str = "") -> None:
+        """``failed`` with ``code`` if the result is still waiting; a final outcome stays as it is."""
+        with self._condition:
+            if result.outcome not in FINAL:
+                result.outcome, result.code, result.detail = Outcome.FAILED, code, detail
+                self._condition.notify_all()
+
     def handle(self, document: messages.Document) -> Result | None:
         """Match a Service Response or DCC alert to its request; returns the request's result, or None."""
         with self._condition:

@@ -58,7 +58,7 @@ def test_switch_with_the_receiver_prints_progress_and_a_json_summary(dcc, world,
          "--concurrency", "4", "--receive-port", str(port), "--wait", "20", "--results", str(tmp_path / "r.jsonl"),
          "--json"],
         capture_output=True, text=True, timeout=120, env=_env(), cwd="/", check=False)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 0, (proc.stderr, (tmp_path / "r.jsonl").read_text(), dcc.pushes)
     summary = json.loads(proc.stdout.splitlines()[-1])
     assert {k: summary[k] for k in ("requested", "switched", "quarantined", "rejected", "failed", "accepted")} == {
         "requested": 5, "switched": 4, "quarantined": 1, "rejected": 0, "failed": 0, "accepted": 0}

@@ -112,3 +112,13 @@ def test_a_response_that_overtakes_the_answer_is_applied_when_the_request_is_tra
     assert (result.outcome, result.code, list(tracker.unmatched)) == (Outcome.SWITCHED, "I0", [])
     tracker.settle(result, Outcome.ACCEPTED, "I99")  # the late I99 never replaces a final outcome
     assert result.outcome == Outcome.SWITCHED
+
+
+def test_giving_up_fails_only_the_requests_still_waiting():
+    tracker = Tracker()
+    switched = Result(ESME, Outcome.SWITCHED, request_id=RID, code="I0")
+    waiting = Result(ESME, Outcome.ACCEPTED, request_id=RID + "1", code="I99")
+    for result in (switched, waiting):
+        tracker.give_up(result, "no-response")
+    assert [(r.outcome, r.code) for r in (switched, waiting)] == [(Outcome.SWITCHED, "I0"),
+                                                                  (Outcome.FAILED, "no-response")]

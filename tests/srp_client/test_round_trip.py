@@ -12,6 +12,7 @@ from contingency.gbcs.decode import decode
 from pki import xmldsig
 from srp_client import Outcome, Receiver
 from srp_client.messages import CANCELLATION
+from tests.helpers.waiting import wait_until
 
 from .fakedcc import ESME, ESME_TWIN, GSME, OTHER_ESME, SRP_EUI, SUPPLIER_ES, SUPPLIER_GS
 
@@ -41,7 +42,7 @@ def test_cv4_then_cv5_then_the_pushed_response_switches_the_meter(dcc, make_clie
     assert cv5.command_variant == 5
     signed = decode(cv5.body.gbcs_payload)
     assert (signed.precommand.originator, signed.precommand.device, signed.is_signed) == (supplier, device, True)
-    assert dcc.pushes == [204]
+    wait_until(lambda: dcc.pushes == [204], timeout=10, what="the fake DCC to record its push")  # after the 204
 
 
 def test_a_failed_delivery_and_a_meter_that_refuses_are_failed(dcc, make_client):
