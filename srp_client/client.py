@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+import logging
 import threading
 import time
 from collections import deque
@@ -45,6 +46,8 @@ from .keys import SupplierKey, XmlSigner
 from .transport import HttpAnswer, Transport
 
 __all__ = ["Meter", "Outcome", "Result", "SrpClient", "Tracker", "summarise"]
+
+log = logging.getLogger("srp_client")
 
 SERVICE_T = "/api/v1/serviceT"
 SERVICE_S = "/api/v1/serviceS"
@@ -219,9 +222,11 @@ class SrpClient:
                 else:
                     self._switch(result, execution)
         except ClientError as exc:
-            result.outcome, result.code, result.detail = Outcome.FAILED, exc.code, exc.message
-            if exc.cause:
-                result.detail = f"{exc.message} [{exc.cause}]"
+            self.tracker.settle(result, Outcome.FAILED, exc.code,
+                                f"{exc.message} [{exc.cause}]" if exc.cause else exc.message)
+        except Exception as exc:  # a bug must cost one meter's outcome, not the campaign's other results
+            log.exception("switching %s failed", device)
+            self.tracker.settle(result, Outcome.FAILED, "internal-error", f"{type(exc).__name__}: {exc}"[:500])
         result.seconds = round(time.monotonic() - started, 4)
         return result
 

@@ -55,6 +55,7 @@ class Transport:
         if session is None:
             session = self._local.session = requests.Session()
             session.trust_env = False  # no proxy from the environment between the SRP and the DCC
+            session.verify = self.verify
         return session
 
     def delay(self, attempt: int, retry_after: str | None = None) -> float:

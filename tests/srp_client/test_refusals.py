@@ -126,3 +126,25 @@ def test_pre_command_unknown_without_a_lost_answer_is_rejected(dcc, make_client)
     dcc.fail["S"] = [(409, "pre-command-unknown")]
     result = make_client().switch(ESME)
     assert (result.outcome, result.code, result.unconfirmed) == (Outcome.REJECTED, "pre-command-unknown", False)
+
+
+def test_an_unexpected_error_fails_one_meter_and_the_others_go_on(dcc, make_client, monkeypatch):
+    from srp_client import messages
+
+    real = messages.credit_request
+
+    def broken(request_id, **kwargs):
+        if request_id.target == GSME:
+            raise RuntimeError("a bug")
+        return real(request_id, **kwargs)
+
+    monkeypatch.setattr(messages, "credit_request", broken)
+    results = make_client().switch_many([ESME, GSME, OTHER_ESME], concurrency=3)
+    assert [(r.outcome, r.code) for r in results] == [
+        (Outcome.ACCEPTED, "I99"), (Outcome.FAILED, "internal-error"), (Outcome.ACCEPTED, "I99")]
+
+
+def test_the_ca_bundle_reaches_the_session():
+    from srp_client import Transport
+
+    assert Transport(verify="/etc/srp/dcc-ca.pem")._session().verify == "/etc/srp/dcc-ca.pem"
