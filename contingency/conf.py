@@ -61,6 +61,15 @@ SETTINGS = AppSettings(
     Setting("SOLR_GATEWAY_RESPONSE_TIMEOUT_SECONDS", 5.0, at_least(0)),
     # Future-dated changes executed per run of contingency.delivery.gateway.tasks.execute_due (beat, every 5 s).
     Setting("SOLR_GATEWAY_EXECUTE_BATCH", 500, at_least(1)),
+    # Delivery of accepted Service Requests (docs/delivery.md): a worker holds a request it is delivering for this
+    # long; the sweeper re-queues an accepted request nobody took within it and one whose holder died (DESIGN §6).
+    # It must exceed one delivery's longest run (the gateway's response timeout plus signing): 60 s by default.
+    Setting("SOLR_DELIVERY_STUCK_SECONDS", 60.0, at_least(1)),
+    # An accepted request still not delivered this long after it was accepted is given up: state expired, with an
+    # E20 Service Response to its sender (default one day).
+    Setting("SOLR_DELIVERY_EXPIRY_SECONDS", 86400.0, at_least(1)),
+    # Requests the delivery sweeper re-queues per run.
+    Setting("SOLR_DELIVERY_SWEEP_BATCH", 500, at_least(1)),
 )
 
 

@@ -302,6 +302,9 @@ CELERY_BEAT_SCHEDULE = {
     "contingency-reroute-alerts": {"task": "contingency.alerts.tasks.reroute_unroutable", "schedule": 60.0},
     # Future-dated payment-mode changes kept by the simulated meters, executed at their time (docs/device-gateway.md).
     "contingency-gateway-execute-due": {"task": "contingency.delivery.gateway.tasks.execute_due", "schedule": 5.0},
+    # Accepted Service Requests whose delivery is stuck past SOLR_DELIVERY_STUCK_SECONDS (a dead worker, a lost
+    # message) queued again; too old ones expired (docs/delivery.md).
+    "contingency-sweep-requests": {"task": "contingency.delivery.tasks.sweep_requests", "schedule": 10.0},
 }
 
 # --- the product ----------------------------------------------------------------------------

@@ -34,11 +34,28 @@ class RequestState(models.TextChoices):
     ACCEPTED = "accepted", "Accepted (ready for delivery)"
     QUARANTINED = "quarantined", "Quarantined"
     DELETED = "deleted", "Deleted from quarantine"
+    # Delivery (issue 11; contingency.delivery.requests, docs/delivery.md).
+    SENT = "sent", "Sent to the device (awaiting its answer)"
+    RESPONDED = "responded", "Responded (I0 with the device's response)"
+    FAILED = "failed", "Failed (E20 / E21: the device could not be reached or did not answer)"
+    EXPIRED = "expired", "Expired (not delivered in time)"
+
+
+#: States a delivery task still has work in (the sweeper looks at these).
+IN_DELIVERY = (RequestState.ACCEPTED, RequestState.SENT)
+#: Final outcomes of delivery: each accepted request reaches exactly one.
+OUTCOMES = (RequestState.RESPONDED, RequestState.FAILED, RequestState.EXPIRED)
 
 
 class ServiceRequestQuerySet(models.QuerySet):
     def quarantined(self):
         return self.filter(state=RequestState.QUARANTINED)
+
+    def in_delivery(self):
+        return self.filter(state__in=IN_DELIVERY)
+
+    def with_outcome(self):
+        return self.filter(state__in=OUTCOMES)
 
     def of_sender(self, user_id: UserID | int):
         return self.filter(sender_id=getattr(user_id, "pk", user_id))
@@ -75,6 +92,18 @@ class ServiceRequest(models.Model):
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     quarantined_at = models.DateTimeField(null=True, blank=True)
+    # Delivery (docs/delivery.md): a worker claims the row (claim_token, claimed_until) by compare-and-set before it
+    # sends anything; the sweeper re-queues a row whose claim ran out.
+    delivery_attempts = models.PositiveIntegerField(default=0, help_text="Delivery tasks that claimed it.")
+    claim_token = models.CharField(max_length=36, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="First handed to the device gateway.")
+    responded_at = models.DateTimeField(null=True, blank=True, help_text="When its outcome was recorded.")
+    response_code = models.CharField(max_length=4, blank=True, help_text="DUIS code of the Service Response.")
+    response_id = models.CharField(max_length=80, blank=True)
+    response_document = models.TextField(blank=True, help_text="The signed DUIS Service Response.")
+    gateway_refusal = models.CharField(max_length=60, blank=True,
+                                       help_text="The meter's or gateway's refusal code, if any.")
 
     objects = ServiceRequestQuerySet.as_manager()
 
@@ -83,6 +112,7 @@ class ServiceRequest(models.Model):
         indexes = [
             models.Index(fields=["target_supplier", "received_at"], name="request_supplier_time"),
             models.Index(fields=["state", "received_at"], name="request_state_time"),
+            models.Index(fields=["sender", "responded_at"], name="request_sender_responded"),
         ]
 
     def __str__(self) -> str:
