@@ -115,8 +115,9 @@ def _ask_gateway(request: ServiceRequest) -> Answer:
             result = gateway.schedule(request.device, command, request_ref=request.request_id)
         else:
             result = gateway.send(request.device, command, request_ref=request.request_id)
-    except GatewayRefused as exc:
-        # Nothing reached the meter (DUIS E20: the DCC could not deliver the command).
+    except (GatewayRefused, GbcsRefused) as exc:
+        # Nothing reached the meter (DUIS E20: the DCC could not deliver the command): the gateway refused it, or
+        # the stored command could not be wrapped for the device.
         return Answer("E20", refusal=exc.code)
     if result.outcome == Outcome.RESPONDED:
         return Answer("I0", result.response, result.refusal)
