@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from . import duis
 from .devices import DeviceViewSet
 from .events.views import ActivationViewSet, EventViewSet, InstructionViewSet, LicenceRevocationViewSet
+from .responses import ResponseViewSet
 from .views import AdtFileViewSet
 
 router = SimpleRouter()
@@ -18,6 +19,9 @@ router.register("activations", ActivationViewSet, basename="api-activation")
 
 # The meters, for the DCC service desk (issue 11 point 4; docs/devices-api.md). basename "api-device".
 router.register("devices", DeviceViewSet, basename="api-device")
+
+# Service Responses by polling, for a User ID whose endpoint is down (issue 11 point 3; docs/delivery.md).
+router.register("responses", ResponseViewSet, basename="api-response")
 
 # The DUIS endpoints (issue 10; DCC Boxed URLs, no trailing slash): signed XML, not the people's API.
 urlpatterns = [
