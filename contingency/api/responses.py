@@ -37,7 +37,7 @@ class SinceSerializer(serializers.Serializer):
     OpenApiParameter("user_id", str, required=True, description="The sender's User ID (EUI-64)."),
     OpenApiParameter("since", str, required=False, description="ISO 8601; outcomes at or after it (inclusive)."),
 ], responses={200: ResponseSerializer(many=True),
-              400: OpenApiResponse(ErrorSerializer, description="`invalid` or `eui64-invalid`"),
+              400: OpenApiResponse(ErrorSerializer, description="`required` (no user_id), `eui64-invalid`, or a bad `since`"),
               403: OpenApiResponse(ErrorSerializer, description="`responses-forbidden`")})
 class ResponseViewSet(viewsets.GenericViewSet):
     serializer_class = ResponseSerializer
