@@ -164,10 +164,9 @@ def _record(request: ServiceRequest, token: str, from_state: str, answer: Answer
     return True
 
 
-def deliver(request_pk: int, *, queue_push=None) -> str:
-    """One delivery run of one request (see the module's docstring). Safe to call any number of times."""
-    if queue_push is None:
-        from .tasks import queue_after_commit as queue_push
+def deliver(request_pk: int, *, queue_push) -> str:
+    """One delivery run of one request (see the module's docstring). Safe to call any number of times.
+    ``queue_push(push_id)`` queues a new push's first attempt (the task passes tasks.queue_after_commit)."""
     token = claim(request_pk)
     if token is None:
         return Delivered.NOT_CLAIMED
@@ -183,11 +182,9 @@ def deliver(request_pk: int, *, queue_push=None) -> str:
     return state.value
 
 
-def expire(request_pk: int, *, queue_push=None) -> bool:
+def expire(request_pk: int, *, queue_push) -> bool:
     """Give up an accepted request nobody delivered within SOLR_DELIVERY_EXPIRY_SECONDS: ``expired`` with an E20
     response. Only an ``accepted`` row (never sent) expires: a sent one may have reached the meter."""
-    if queue_push is None:
-        from .tasks import queue_after_commit as queue_push
     token = claim(request_pk)
     if token is None:
         return False

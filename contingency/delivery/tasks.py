@@ -44,7 +44,7 @@ def deliver_request(request_pk: int) -> dict:
     from . import service
 
     with audit.acting_as("system:contingency.delivery.tasks.deliver_request"):
-        outcome = service.deliver(int(request_pk))
+        outcome = service.deliver(int(request_pk), queue_push=queue_after_commit)
     return {"request": int(request_pk), "outcome": outcome}
 
 
@@ -57,7 +57,7 @@ def sweep_requests() -> dict:
     expired = 0
     with audit.acting_as("system:contingency.delivery.tasks.sweep_requests"):
         for request_pk in service.expired_request_ids():
-            expired += bool(service.expire(request_pk))
+            expired += bool(service.expire(request_pk, queue_push=queue_after_commit))
     ids = service.stuck_request_ids()
     for request_pk in ids:
         deliver_request.delay(request_pk)
