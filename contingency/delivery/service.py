@@ -212,7 +212,8 @@ def expired_request_ids(at: dt.datetime | None = None, limit: int | None = None)
     at = at or timezone.now()
     cutoff = at - dt.timedelta(seconds=conf.get("SOLR_DELIVERY_EXPIRY_SECONDS"))
     limit = limit or conf.get("SOLR_DELIVERY_SWEEP_BATCH")
-    return list(ServiceRequest.objects.filter(state=RequestState.ACCEPTED).filter(
-        Q(accepted_at__lte=cutoff) | Q(accepted_at__isnull=True, received_at__lte=cutoff))
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=at))
-        .order_by("received_at", "pk").values_list("pk", flat=True)[:limit])
+    # Measured from accepted_at only: a row without it (say, released from quarantine by code that does not set it)
+    # is never expired on the age of its receipt; it is still re-queued by stuck_request_ids.
+    rows = (ServiceRequest.objects.filter(state=RequestState.ACCEPTED, accepted_at__lte=cutoff)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=at)))
+    return list(rows.order_by("received_at", "pk").values_list("pk", flat=True)[:limit])

@@ -165,6 +165,11 @@ def test_an_accepted_request_nobody_delivered_in_time_expires_with_e20(world, se
     assert (old.state, old.response_code, old.gateway_refusal) == (RequestState.EXPIRED, "E20", "delivery-expired")
     assert service.deliver(old.pk, queue_push=Queue()) == "not-claimed"
     assert SimulatedMeter.objects.filter(device=world.device).count() == 0
+    # Without accepted_at, the age of its receipt does not expire it (it is re-queued instead).
+    unstamped = accepted_request(world, accepted_at=timezone.now() - dt.timedelta(hours=2))
+    ServiceRequest.objects.filter(pk=unstamped.pk).update(accepted_at=None)
+    assert service.expired_request_ids() == []
+    assert unstamped.pk in service.stuck_request_ids()
 
 
 @pytest.mark.django_db
