@@ -138,12 +138,12 @@ def build_response(request: ServiceRequest, answer: Answer, at: dt.datetime):
 
 
 def _record(request: ServiceRequest, token: str, from_state: str, answer: Answer, state: str,
-            queue_push) -> bool:
+            queue_push, identity) -> bool:
     """Sign the response and, in one transaction, move the row to its outcome and store its push. False if the
     claim was lost (another worker finished it): then nothing is stored."""
     now = timezone.now()
     root = build_response(request, answer, now)
-    certificate, key = dcc_signing_identity()
+    certificate, key = identity
     signed = xmldsig.sign(root, key, certificate).decode("utf-8")
     response_id = root.findtext(f"{envelope.sr('Header')}/{envelope.sr('ResponseID')}") or ""
     with transaction.atomic():
@@ -167,6 +167,9 @@ def _record(request: ServiceRequest, token: str, from_state: str, answer: Answer
 def deliver(request_pk: int, *, queue_push) -> str:
     """One delivery run of one request (see the module's docstring). Safe to call any number of times.
     ``queue_push(push_id)`` queues a new push's first attempt (the task passes tasks.queue_after_commit)."""
+    # The signing identity first: without it no response could be sent, so nothing goes to the meter (the task
+    # fails with LookupError, the row stays as it is and the sweeper tries again once the identity is in place).
+    identity = dcc_signing_identity()
     token = claim(request_pk)
     if token is None:
         return Delivered.NOT_CLAIMED
@@ -177,7 +180,7 @@ def deliver(request_pk: int, *, queue_push) -> str:
             return Delivered.NOT_CLAIMED
     answer = _ask_gateway(request)
     state = RequestState.RESPONDED if answer.code == "I0" else RequestState.FAILED
-    if not _record(request, token, RequestState.SENT, answer, state, queue_push):
+    if not _record(request, token, RequestState.SENT, answer, state, queue_push, identity):
         return Delivered.NOT_CLAIMED
     return state.value
 
@@ -185,6 +188,7 @@ def deliver(request_pk: int, *, queue_push) -> str:
 def expire(request_pk: int, *, queue_push) -> bool:
     """Give up an accepted request nobody delivered within SOLR_DELIVERY_EXPIRY_SECONDS: ``expired`` with an E20
     response. Only an ``accepted`` row (never sent) expires: a sent one may have reached the meter."""
+    identity = dcc_signing_identity()
     token = claim(request_pk)
     if token is None:
         return False
@@ -193,7 +197,7 @@ def expire(request_pk: int, *, queue_push) -> bool:
         ServiceRequest.objects.filter(pk=request_pk, claim_token=token).update(claim_token="", claimed_until=None)
         return False
     return _record(request, token, RequestState.ACCEPTED, Answer("E20", refusal="delivery-expired"),
-                   RequestState.EXPIRED, queue_push)
+                   RequestState.EXPIRED, queue_push, identity)
 
 
 def stuck_request_ids(at: dt.datetime | None = None, limit: int | None = None) -> list[int]:

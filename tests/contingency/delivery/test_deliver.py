@@ -187,3 +187,17 @@ def test_an_endpoint_that_fails_twice_then_accepts_gets_the_response_once(world,
     assert len(accepted) == 1 and accepted[0].body == request.response_document.encode()
     assert re.search(rb"<sr:ResponseCode>I0</sr:ResponseCode>", accepted[0].body)
     assert [r.status for r in endpoint.received] == [503, 500, 204]
+
+
+@pytest.mark.django_db
+def test_without_the_dcc_signing_identity_nothing_goes_to_the_meter(world, monkeypatch):
+    def missing():
+        raise LookupError("no DCC XML signing key")
+
+    monkeypatch.setattr(service, "dcc_signing_identity", missing)
+    request = accepted_request(world)
+    with pytest.raises(LookupError):
+        service.deliver(request.pk, queue_push=Queue())
+    request.refresh_from_db()
+    assert (request.state, request.delivery_attempts, request.claim_token) == (RequestState.ACCEPTED, 0, "")
+    assert SimulatedMeter.objects.filter(device=world.device).count() == 0
