@@ -95,11 +95,15 @@ class Workers:
     def stop_all(self) -> None:
         for proc in self.procs:
             if proc.poll() is None:
+                # The test is over and its outcomes checked: no need for a warm shutdown's wait.
                 try:
                     os.killpg(proc.pid, signal.SIGTERM)
-                    proc.wait(timeout=20)
+                    proc.wait(timeout=5)
                 except (ProcessLookupError, subprocess.TimeoutExpired):
-                    os.killpg(proc.pid, signal.SIGKILL)
+                    try:
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
                     proc.wait()
 
 
