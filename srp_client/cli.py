@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -65,7 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     when.add_argument("--cancel", action="store_true", help="cancel a future-dated change")
     switch.add_argument("--receive-port", type=int, help="run the receiver on this port for the Service Responses")
     switch.add_argument("--receive-host", default="127.0.0.1")
-    switch.add_argument("--poll-url", help="poll this URL for Service Responses (pending on the DCC side)")
+    switch.add_argument("--poll-url", help="poll the DCC's responses endpoint for Service Responses (usually "
+                        "BASE/api/v1/responses/; needs --poll-token)")
+    switch.add_argument("--poll-token", default=os.environ.get("SOLR_SRP_POLL_TOKEN", ""),
+                        help="API token of one of the SRP's officers, for --poll-url (default: $SOLR_SRP_POLL_TOKEN)")
     switch.add_argument("--poll-interval", type=float, default=2.0)
     switch.add_argument("--wait", type=float, default=60.0,
                         help="with --receive-port / --poll-url: seconds to wait for the outcomes (default 60)")
@@ -168,13 +172,15 @@ def _switch(args, out, err) -> int:
         receiver = Receiver(client.dcc_certificate, client.tracker.handle, host=args.receive_host,
                             port=args.receive_port).start()
     started = time.monotonic()
+    # Polling reads outcomes from a minute before the run began (clocks of the SRP and the DCC differ a little).
+    run_started_at = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)).replace(microsecond=0).isoformat()
     progress = _Progress(len(devices), err)
     try:
         results = client.switch_many(devices, concurrency=args.concurrency, execution=execution, progress=progress)
         progress.end()
         waiting = [r for r in results if r.outcome == Outcome.ACCEPTED]
         if waiting and (receiver is not None or args.poll_url):
-            _wait(client, waiting, args, err)
+            _wait(client, waiting, args, err, since=run_started_at)
             for result in waiting:
                 client.tracker.give_up(result, "no-response", f"no Service Response within {args.wait:g} s")
     finally:
@@ -195,13 +201,15 @@ def _switch(args, out, err) -> int:
     return 0 if not (summary["rejected"] or summary["failed"]) else 1
 
 
-def _wait(client: SrpClient, waiting, args, err) -> None:
+def _wait(client: SrpClient, waiting, args, err, since: str) -> None:
+    """Wait for the Service Responses of ``waiting`` (pushed to the receiver, or polled from ``since``)."""
     deadline = time.monotonic() + args.wait
     err.write(f"waiting up to {args.wait:g} s for {len(waiting)} Service Responses\n")
     while time.monotonic() < deadline:
         if args.poll_url:
             try:
-                polling.poll_once(args.poll_url, client.dcc_certificate, client.tracker.handle)
+                polling.poll_once(args.poll_url, client.dcc_certificate, client.tracker.handle,
+                                  user_id=client.signer.user_id, token=args.poll_token, since=since)
             except ClientError as exc:
                 err.write(f"poll: {exc}\n")
         step = args.poll_interval if args.poll_url else deadline - time.monotonic()
