@@ -1,7 +1,18 @@
 """The SoLR business's models, one module per subject (docs/architecture.md). Meters, ADT files, SoLR events
 (instructions and activations), alerts and outbound pushes, the role → SRV table, DUIS Service Requests."""
 
-from .adt import AdtFile, AdtFileQuerySet, AdtFileState, AdtThreshold, AdtThresholdQuerySet  # noqa: F401
+from .adt import (  # noqa: F401
+    AdtCount,
+    AdtCountedRequest,
+    AdtFile,
+    AdtFileQuerySet,
+    AdtFileState,
+    AdtNotice,
+    AdtNoticeKind,
+    AdtThreshold,
+    AdtThresholdQuerySet,
+    AdtVerdictOutcome,
+)
 from .alerts import Alert, AlertKind, Push, PushAttempt, PushState, RouteKind  # noqa: F401
 from .devices import Device, DeviceQuerySet  # noqa: F401 - Django finds the app's models here
 from .events import (  # noqa: F401
@@ -24,7 +35,8 @@ from .requests import (  # noqa: F401
 )
 from .service_matrix import COMMAND_VARIANTS, ServicePermission, ServicePermissionQuerySet  # noqa: F401
 
-__all__ = ["AdtFile", "AdtFileQuerySet", "AdtFileState", "AdtThreshold", "AdtThresholdQuerySet", "Device",
+__all__ = ["AdtCount", "AdtCountedRequest", "AdtNotice", "AdtNoticeKind", "AdtVerdictOutcome",
+           "AdtFile", "AdtFileQuerySet", "AdtFileState", "AdtThreshold", "AdtThresholdQuerySet", "Device",
            "DeviceQuerySet", "Activation", "ActivationState", "ActivationTransition", "Instruction",
            "LicenceRevocation", "ScopeKind", "Alert", "AlertKind", "Push", "PushAttempt", "PushState", "RouteKind",
            "COMMAND_VARIANTS", "ServicePermission", "ServicePermissionQuerySet", "DeviceCounter", "QuarantineDecision",

@@ -110,3 +110,85 @@ class AdtThreshold(models.Model):
     def __str__(self) -> str:
         target = self.target_supplier.eui if self.target_supplier_id else "*"
         return f"{self.user_id.eui} SRV {self.srv} → {target}"
+
+
+class AdtCount(models.Model):
+    """Requests counted for one ADT key in one time bucket, split over shards (DESIGN §4 check 11; docs/adt-format.md
+    "Counting").
+
+    ``key`` is the active threshold's key ``<sender pk>:<srv>:<target Supplier User ID pk or *>``. A bucket is
+    ``window_minutes`` seconds wide (60 buckets make a window) and starts at ``start`` (Unix seconds). Each
+    increment goes to a random one of ``contingency.adt.counting.SHARDS`` rows of its bucket with
+    ``INSERT … ON CONFLICT DO UPDATE SET n = n + 1``, so concurrent requests for one key spread over several rows
+    instead of queueing on one; the window's count is the sum over its buckets' rows."""
+
+    key = models.CharField(max_length=64)
+    start = models.BigIntegerField(help_text="The bucket's start, Unix seconds.")
+    shard = models.PositiveSmallIntegerField()
+    n = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "ADT count"
+        constraints = [models.UniqueConstraint(fields=["key", "start", "shard"], name="adt_count_slot")]
+
+    def __str__(self) -> str:
+        return f"{self.key} @{self.start}#{self.shard}: {self.n}"
+
+
+class AdtVerdictOutcome(models.TextChoices):
+    OK = "ok", "Under the warning level"
+    WARNING = "warning", "Over the warning level"
+    QUARANTINE = "quarantine", "Over the quarantine level"
+
+
+class AdtCountedRequest(models.Model):
+    """One RequestID counted, with the verdict it got: a CV 4 and the CV 5 that completes it count once (issue 10
+    point 9), and the second call gets the first call's verdict. Appended, one row per request: not a hot row.
+    Its primary key is the QuarantineEventRef of the request's AD1 alert when it was quarantined."""
+
+    request_id = models.CharField(max_length=80, unique=True, help_text="The canonical DUIS RequestID.")
+    sender = models.ForeignKey(UserID, on_delete=models.PROTECT, related_name="+")
+    srv = models.CharField("SRV", max_length=16)
+    threshold = models.ForeignKey(AdtThreshold, on_delete=models.PROTECT, related_name="+")
+    counted_at = models.DateTimeField(default=timezone.now)
+    count = models.PositiveIntegerField(help_text="The window's count with this request.")
+    outcome = models.CharField(max_length=10, choices=AdtVerdictOutcome.choices)
+
+    class Meta:
+        verbose_name = "ADT counted request"
+        ordering = ["-counted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.outcome} ({self.count})"
+
+
+class AdtNoticeKind(models.TextChoices):
+    WARNING = "warning", "Warning level passed"
+    QUARANTINE = "quarantine", "Quarantine level passed"
+
+
+class AdtNotice(models.Model):
+    """A note to the service desk: a key passed its warning (or quarantine) level. One per key, kind and window
+    period (``period`` = the window's number since the epoch, a unique constraint), so a busy sender gets one
+    warning alert per window, not one per request. The quarantine console lists them."""
+
+    key = models.CharField(max_length=64)
+    kind = models.CharField(max_length=10, choices=AdtNoticeKind.choices)
+    period = models.BigIntegerField(help_text="Unix seconds // the window's seconds.")
+    threshold = models.ForeignKey(AdtThreshold, on_delete=models.PROTECT, related_name="notices")
+    sender = models.ForeignKey(UserID, on_delete=models.PROTECT, related_name="+")
+    srv = models.CharField("SRV", max_length=16)
+    target_supplier = models.ForeignKey(UserID, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    count = models.PositiveIntegerField(help_text="The window's count when the level was passed.")
+    request_id = models.CharField(max_length=80, blank=True, help_text="The request that passed it.")
+    raised_at = models.DateTimeField(default=timezone.now, db_index=True)
+    alert = models.ForeignKey("contingency.Alert", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                              help_text="The DCC alert sent to the sender (empty if it could not be raised).")
+
+    class Meta:
+        verbose_name = "ADT notice"
+        ordering = ["-raised_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["key", "kind", "period"], name="adt_notice_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.key} ({self.count})"
