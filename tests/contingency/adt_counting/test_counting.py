@@ -11,14 +11,9 @@ from contingency.adt import counting
 from contingency.adt.counting import check_and_count
 from contingency.models import AdtCount, AdtCountedRequest, AdtNotice, RequestState
 
-from .world import T0, make_world, rid, service_request, threshold
+from .world import T0, rid, service_request, threshold
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world():
-    return make_world()
 
 
 def outcomes(world, n, *, at=T0, target=None, start=0):
