@@ -14,4 +14,6 @@ urlpatterns = [
     # Which DUIS User Role may send which SRV (issue 10 point 3; docs/service-matrix.md). DCC operators only.
     path("service-matrix/", service_matrix.service_matrix, name="service-matrix"),
     path("service-matrix/<str:role>/", service_matrix.service_matrix_role, name="service-matrix-role"),
+    # The quarantine console (issue 10 point 9; docs/quarantine.md): quarantine:list, quarantine:detail.
+    path("quarantine/", include("contingency.web.quarantine_urls")),
 ]

@@ -49,6 +49,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("SoLR events", "events:list", frozenset({DCC, AUTHORITY})),
     Entry("Lockouts", "lockouts", frozenset({DCC})),
     Entry("Service matrix", "service-matrix", frozenset({DCC})),  # which role may send which SRV (issue 10.3)
+    Entry("Quarantine", "quarantine:list", frozenset({DCC})),  # quarantined requests, four eyes (issue 10.9)
     Entry("API documentation", "api-docs"),
     Entry("Your account", "account"),
     Entry("Admin", "admin:index", frozenset({DCC}), staff=True),

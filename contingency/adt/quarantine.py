@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import logging
 
+import django_filters
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -144,3 +145,28 @@ def _queue_for_delivery(request: ServiceRequest) -> None:
     queue = getattr(store, "queue_for_delivery", None)
     if queue is not None:
         queue(request)
+
+
+def _eui_filter(queryset, name, value):
+    from portal.eui import InvalidEUI64, parse_eui64
+
+    try:
+        return queryset.filter(**{f"{name}__eui": parse_eui64(value)})
+    except InvalidEUI64:
+        return queryset.none()
+
+
+class QuarantinedRequestFilter(django_filters.FilterSet):
+    """The console's filters, for the page and the API alike: ``sender`` (an EUI, any spelling), ``supplier`` (the
+    target Supplier's Party short name), ``srv``."""
+
+    sender = django_filters.CharFilter(method="filter_sender", label="Sender (User ID EUI)")
+    supplier = django_filters.CharFilter(field_name="target_supplier__short_name", label="Target Supplier (short name)")
+    srv = django_filters.CharFilter(field_name="srv", label="SRV")
+
+    class Meta:
+        model = ServiceRequest
+        fields = ["sender", "supplier", "srv"]
+
+    def filter_sender(self, queryset, name, value):
+        return _eui_filter(queryset, "sender", value)

@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from . import duis
 from .devices import DeviceViewSet
 from .events.views import ActivationViewSet, EventViewSet, InstructionViewSet, LicenceRevocationViewSet
+from .quarantine import AdtNoticeViewSet, QuarantineDecisionViewSet, QuarantinedRequestViewSet
 from .responses import ResponseViewSet
 from .views import AdtFileViewSet
 
@@ -16,6 +17,10 @@ router.register("licence-revocations", LicenceRevocationViewSet, basename="api-l
 router.register("instructions", InstructionViewSet, basename="api-instruction")
 router.register("events", EventViewSet, basename="api-event")
 router.register("activations", ActivationViewSet, basename="api-activation")
+# The quarantine console (issue 10 point 9; docs/quarantine.md). DCC operators only.
+router.register("quarantined-requests", QuarantinedRequestViewSet, basename="api-quarantined-request")
+router.register("quarantine-decisions", QuarantineDecisionViewSet, basename="api-quarantine-decision")
+router.register("adt-notices", AdtNoticeViewSet, basename="api-adt-notice")
 
 # The meters, for the DCC service desk (issue 11 point 4; docs/devices-api.md). basename "api-device".
 router.register("devices", DeviceViewSet, basename="api-device")
