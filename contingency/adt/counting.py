@@ -98,6 +98,30 @@ def _increment(key: str, start: int) -> None:
             [key, start, random.randrange(SHARDS)])
 
 
+def _claim(rid: str, sender: UserID, srv: str, threshold: AdtThreshold, at: dt.datetime) -> int | None:
+    """Record that ``rid`` is counted: its new row's pk, or None when a row for it exists (one statement, no
+    savepoint: ``INSERT … ON CONFLICT DO NOTHING RETURNING``, PostgreSQL and SQLite 3.35+)."""
+    q = connection.ops.quote_name
+    columns = ", ".join(q(c) for c in ("request_id", "sender_id", "srv", "threshold_id", "counted_at", "count",
+                                       "outcome"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {q(AdtCountedRequest._meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s, %s, 0, 'ok') "
+            f"ON CONFLICT ({q('request_id')}) DO NOTHING RETURNING {q('id')}",
+            [rid, sender.pk, srv, threshold.pk, connection.ops.adapt_datetimefield_value(at)])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _earlier(rid: str | None) -> Verdict | None:
+    if not rid:
+        return None
+    earlier = AdtCountedRequest.objects.select_related("threshold").filter(request_id=rid).first()
+    if earlier is None:
+        return None
+    return _verdict(earlier.outcome, earlier.count, earlier.threshold, counted=False)
+
+
 def window_count(threshold: AdtThreshold, at: dt.datetime | None = None) -> int:
     """Requests counted for ``threshold``'s key in the window ending at ``at``: the current bucket and the 59
     before it."""
@@ -157,34 +181,31 @@ def check_and_count(sender: UserID, srv: str, target_supplier: Party | UserID | 
     at = at or timezone.now()
     rid = request.request_id if request is not None else request_id
     with transaction.atomic():
-        if rid:
-            earlier = AdtCountedRequest.objects.select_related("threshold").filter(request_id=rid).first()
+        if request is not None:
+            # A stored request (the CV 5 of a CV 4): most likely counted already, and its verdict stands even if
+            # the threshold changed since.
+            earlier = _earlier(rid)
             if earlier is not None:
-                return _verdict(earlier.outcome, earlier.count, earlier.threshold, counted=False)
+                return earlier
         threshold = _threshold_for(sender, srv, target_supplier, request)
         if threshold is None:
             return NO_ADT
         key = counter_key(threshold)
-        counted = None
+        counted_pk = None
         if rid:
-            try:
-                with transaction.atomic():
-                    counted = AdtCountedRequest.objects.create(
-                        request_id=rid, sender=sender, srv=srv, threshold=threshold, counted_at=at, count=0,
-                        outcome="ok")
-            except IntegrityError:  # the same RequestID counted at this moment by another process
-                earlier = AdtCountedRequest.objects.select_related("threshold").get(request_id=rid)
-                return _verdict(earlier.outcome, earlier.count, earlier.threshold, counted=False)
+            counted_pk = _claim(rid, sender, srv, threshold, at)
+            if counted_pk is None:  # counted before, or at this moment by another process (which committed)
+                return _earlier(rid) or NO_ADT
         _increment(key, _bucket_start(threshold, at))
         count = window_count(threshold, at)
         outcome = _outcome(count, threshold)
-        if counted is not None:
-            AdtCountedRequest.objects.filter(pk=counted.pk).update(count=count, outcome=outcome)
+        if counted_pk is not None:
+            AdtCountedRequest.objects.filter(pk=counted_pk).update(count=count, outcome=outcome)
         if outcome == "warning":
             _notify(AdtNoticeKind.WARNING, threshold, key, count, rid or "", at, event_ref=WARNING_EVENT_REF)
         elif outcome == "quarantine":
             _notify(AdtNoticeKind.QUARANTINE, threshold, key, count, rid or "", at,
-                    event_ref=counted.pk if counted is not None else None)
+                    event_ref=counted_pk)
         return _verdict(outcome, count, threshold, counted=True)
 
 
