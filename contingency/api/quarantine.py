@@ -109,8 +109,9 @@ class QuarantinedRequestViewSet(_OperatorsOnly, mixins.ListModelMixin, mixins.Re
 
     @extend_schema(summary="Ask for a delete (a second DCC operator approves)", tags=TAGS, request=None,
                    responses={201: DecisionSerializer, 403: _REFUSED, 409: _CONFLICT})
-    @action(detail=True, methods=["post"])
-    def delete(self, request, pk=None):
+    # Not named ``delete``: a viewset method of an HTTP verb's name would also answer DELETE on every route.
+    @action(detail=True, methods=["post"], url_path="delete", url_name="delete")
+    def delete_request(self, request, pk=None):
         return self._ask(QuarantineDecision.Action.DELETE)
 
 

@@ -100,3 +100,15 @@ def test_pages_release_with_two_operators(cast, held):
     assert held.state == RequestState.ACCEPTED
     detail = cast.dcc_operator2.client.get(url)
     assert b"quarantine.release" in detail.content and b"quarantine.request_release" in detail.content
+
+
+def test_api_delete_flow_and_no_http_delete(cast, held):
+    op1, op2 = cast.dcc_operator1.client, cast.dcc_operator2.client
+    assert op1.delete(API + f"quarantined-requests/{held.pk}/").status_code == 405  # only POST …/delete/ asks
+    assert not QuarantineDecision.objects.exists()
+    asked = op2.post(API + f"quarantined-requests/{held.pk}/delete/")
+    assert asked.status_code == 201 and asked.json()["action"] == "delete"
+    assert [d["id"] for d in op1.get(API + "quarantine-decisions/").json()["results"]] == [asked.json()["id"]]
+    done = op1.post(API + f"quarantine-decisions/{asked.json()['id']}/approve/")
+    assert done.status_code == 200 and done.json()["state"] == "deleted"
+    assert op1.get(API + "quarantine-decisions/").json()["results"] == []
