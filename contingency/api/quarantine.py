@@ -30,7 +30,7 @@ _CONFLICT = OpenApiResponse(ErrorSerializer, description="request-not-quarantine
                                                          "quarantine-decision-closed or conflict.")
 
 
-class DecisionSerializer(serializers.ModelSerializer):
+class QuarantineDecisionSerializer(serializers.ModelSerializer):
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
     approved_by = serializers.CharField(source="approved_by.username", read_only=True, default=None)
     request_id = serializers.CharField(source="request.request_id", read_only=True)
@@ -57,15 +57,15 @@ class QuarantinedRequestSerializer(serializers.Serializer):
 
     def get_open_decision(self, obj) -> dict | None:
         decision = quarantine.open_decision(obj)
-        return DecisionSerializer(decision).data if decision else None
+        return QuarantineDecisionSerializer(decision).data if decision else None
 
 
-class ApproveSerializer(serializers.Serializer):
+class QuarantineApproveSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=0,
                                        help_text="The request's version you saw; a changed request is refused.")
 
 
-class NoticeSerializer(serializers.ModelSerializer):
+class AdtNoticeSerializer(serializers.ModelSerializer):
     sender = serializers.CharField(source="sender.eui")
     target_supplier = serializers.CharField(source="target_supplier.eui", default=None)
 
@@ -99,16 +99,16 @@ class QuarantinedRequestViewSet(_OperatorsOnly, mixins.ListModelMixin, mixins.Re
 
     def _ask(self, action_name: str):
         decision = quarantine.request_decision(self.request.user, self.get_object(), action_name)
-        return Response(DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
+        return Response(QuarantineDecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Ask for a release (a second DCC operator approves)", tags=TAGS, request=None,
-                   responses={201: DecisionSerializer, 403: _REFUSED, 409: _CONFLICT})
+                   responses={201: QuarantineDecisionSerializer, 403: _REFUSED, 409: _CONFLICT})
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
         return self._ask(QuarantineDecision.Action.RELEASE)
 
     @extend_schema(summary="Ask for a delete (a second DCC operator approves)", tags=TAGS, request=None,
-                   responses={201: DecisionSerializer, 403: _REFUSED, 409: _CONFLICT})
+                   responses={201: QuarantineDecisionSerializer, 403: _REFUSED, 409: _CONFLICT})
     # Not named ``delete``: a viewset method of an HTTP verb's name would also answer DELETE on every route.
     @action(detail=True, methods=["post"], url_path="delete", url_name="delete")
     def delete_request(self, request, pk=None):
@@ -121,7 +121,7 @@ class QuarantinedRequestViewSet(_OperatorsOnly, mixins.ListModelMixin, mixins.Re
 )
 class QuarantineDecisionViewSet(_OperatorsOnly, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                                 viewsets.GenericViewSet):
-    serializer_class = DecisionSerializer
+    serializer_class = QuarantineDecisionSerializer
 
     def get_queryset(self):
         decisions = QuarantineDecision.objects.select_related("request", "requested_by", "approved_by")
@@ -129,26 +129,28 @@ class QuarantineDecisionViewSet(_OperatorsOnly, mixins.ListModelMixin, mixins.Re
             decisions = decisions.filter(state=QuarantineDecisionState.REQUESTED)
         return decisions
 
-    @extend_schema(summary="Approve (another DCC operator than the requester)", tags=TAGS, request=ApproveSerializer,
+    @extend_schema(summary="Approve (another DCC operator than the requester)", tags=TAGS,
+                   request=QuarantineApproveSerializer,
                    responses={200: QuarantinedRequestSerializer, 403: _REFUSED, 409: _CONFLICT})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        body = ApproveSerializer(data=request.data)
+        body = QuarantineApproveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         moved = quarantine.approve_decision(request.user, self.get_object(), version=body.validated_data.get("version"))
         return Response(QuarantinedRequestSerializer(moved).data)
 
     @extend_schema(summary="Withdraw an open request", tags=TAGS, request=None,
-                   responses={200: DecisionSerializer, 403: _REFUSED, 409: _CONFLICT})
+                   responses={200: QuarantineDecisionSerializer, 403: _REFUSED, 409: _CONFLICT})
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
-        return Response(DecisionSerializer(quarantine.withdraw_decision(request.user, self.get_object())).data)
+        decision = quarantine.withdraw_decision(request.user, self.get_object())
+        return Response(QuarantineDecisionSerializer(decision).data)
 
 
 @extend_schema_view(list=extend_schema(summary="Anomaly detection notes (warning and quarantine levels passed)",
                                        tags=TAGS))
 class AdtNoticeViewSet(_OperatorsOnly, mixins.ListModelMixin, viewsets.GenericViewSet):
-    serializer_class = NoticeSerializer
+    serializer_class = AdtNoticeSerializer
 
     def get_queryset(self):
         return AdtNotice.objects.select_related("sender", "target_supplier")
