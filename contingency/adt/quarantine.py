@@ -34,7 +34,7 @@ ACTIONS = tuple(QuarantineDecision.Action.values)
 class QuarantineRefused(Refusal):
     """Codes: ``quarantine-not-allowed`` (403, not a DCC operator), ``same-person`` (403, four eyes),
     ``quarantine-action-invalid`` (400), ``request-not-quarantined`` (409), ``quarantine-decision-open`` (409),
-    ``quarantine-decision-closed`` (409), ``conflict`` (409, the request changed meanwhile)."""
+    ``quarantine-decision-closed`` (409), ``quarantine-request-changed`` (409, the request changed meanwhile)."""
 
     code = "quarantine-refused"
 
@@ -108,7 +108,8 @@ def approve_decision(person, decision: QuarantineDecision, *, version: int | Non
             version=F("version") + 1, **changes)
         if not moved:
             # Rolls the decision back with it: nothing changed.
-            raise QuarantineRefused("the request changed since it was read", code="conflict", http_status=409)
+            raise QuarantineRefused("the request changed since it was read", code="quarantine-request-changed",
+                                    http_status=409)
         request.refresh_from_db()
         audit.write("quarantine.release" if release else "quarantine.delete", request, actor=_person(person),
                     before={"state": RequestState.QUARANTINED, "version": expected},

@@ -27,7 +27,7 @@ from ..models import AdtNotice, QuarantineDecision, QuarantineDecisionState
 TAGS = ["quarantine"]
 _REFUSED = OpenApiResponse(ErrorSerializer, description="quarantine-not-allowed, same-person (four eyes).")
 _CONFLICT = OpenApiResponse(ErrorSerializer, description="request-not-quarantined, quarantine-decision-open, "
-                                                         "quarantine-decision-closed or conflict.")
+                                                         "quarantine-decision-closed or quarantine-request-changed.")
 
 
 class QuarantineDecisionSerializer(serializers.ModelSerializer):

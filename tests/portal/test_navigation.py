@@ -104,7 +104,7 @@ def test_nobody_signed_in_gets_no_navigation(client):
 def test_every_entry_names_a_url_and_the_issue_8_names_are_used():
     names = {entry.url_name for entry in ENTRIES}
     assert {"home", "offices", "certificates", "revocation-requests", "adt-files", "events:list", "lockouts",
-            "api-docs", "account", "admin:index", "user-ids", "service-matrix"} == names
+            "api-docs", "account", "admin:index", "user-ids", "service-matrix", "quarantine:list"} == names
 
 
 def test_the_home_page_answers_every_office_and_sends_the_anonymous_to_sign_in(cast):

@@ -59,7 +59,7 @@ def test_api_release_four_eyes_and_compare_and_set(cast, held):
     assert (same.status_code, codes(same)) == (403, "same-person")
     stale = op2.post(API + f"quarantine-decisions/{decision}/approve/", {"version": 3},
                      content_type="application/json")
-    assert (stale.status_code, codes(stale)) == (409, "conflict")
+    assert (stale.status_code, codes(stale)) == (409, "quarantine-request-changed")
     done = op2.post(API + f"quarantine-decisions/{decision}/approve/", {"version": 0},
                     content_type="application/json")
     assert done.status_code == 200 and (done.json()["state"], done.json()["version"]) == ("accepted", 1)

@@ -95,7 +95,7 @@ def test_one_open_decision_a_stale_version_and_a_closed_decision_are_refused(cas
     refused("quarantine-action-invalid", request_decision, op1, held, "deliver")
     decision = request_decision(op1, held, "release")
     refused("quarantine-decision-open", request_decision, op2, held, "delete")
-    refused("conflict", approve_decision, op2, decision, version=7)
+    refused("quarantine-request-changed", approve_decision, op2, decision, version=7)
     decision.refresh_from_db()
     assert decision.state == QuarantineDecisionState.REQUESTED  # the refused approval changed nothing
     withdraw_decision(op1, decision)

@@ -38,7 +38,7 @@ def test_two_approvals_at_once_give_one_transition(cast, world, rounds):
     wins = [r for r in results if isinstance(r, ServiceRequest)]
     losses = [r for r in results if isinstance(r, QuarantineRefused)]
     assert len(wins) == 1 and len(losses) == 1, results
-    assert losses[0].code in {"quarantine-decision-closed", "conflict"}
+    assert losses[0].code in {"quarantine-decision-closed", "quarantine-request-changed"}
     held.refresh_from_db()
     assert (held.state, held.version) == (RequestState.ACCEPTED, 1)
     assert AuditRecord.objects.filter(action="quarantine.release").count() == 1
