@@ -4,7 +4,7 @@
 active ADT threshold and says where the window's count now stands:
 
 * ``no-adt``: the sender has no active threshold for that key; nothing is counted (the front door refuses the
-  request with ``adt-threshold-missing``: the TADP gives every User ID and SRV a threshold, and MP134B BR4 lets
+  request with ``adt-missing``: the TADP gives every User ID and SRV a threshold, and MP134B BR4 lets
   the SoLR Contingency role send only to a Supplier its ADT names);
 * ``ok``: count ≤ warning level;
 * ``warning``: warning level < count ≤ quarantine level ("above the warning level the DCC raises an alert");
@@ -142,7 +142,7 @@ def _threshold_for(sender: UserID, srv: str, target: Party | UserID | None,
     if isinstance(target, UserID):
         return active_threshold(sender, srv, target)
     supplier_uid = None
-    if request is not None and request.device_id is not None:
+    if request is not None and getattr(request, "device_id", None) is not None:
         supplier_uid = request.device.registered_supplier
         if target is not None and supplier_uid.party_id != target.pk:
             supplier_uid = None
@@ -173,13 +173,15 @@ def check_and_count(sender: UserID, srv: str, target_supplier: Party | UserID | 
                     request: ServiceRequest | None = None, *, at: dt.datetime | None = None,
                     request_id: str | None = None) -> Verdict:
     """Count one Service Request from ``sender`` (SRV ``srv``) to a device of ``target_supplier`` (the registered
-    Supplier's Party, or its User ID) and return the Verdict.
+    Supplier's User ID, or its Party) and return the Verdict. ``request``: the stored ServiceRequest or the front
+    door's parsed request (anything with a ``request_id``; ``str()`` of it is the key).
 
     The RequestID (``request.request_id``, or ``request_id`` when the request is not stored yet) makes the call
     idempotent: the CV 5 that completes a CV 4 gets the CV 4's verdict and counts nothing. ``at``: the request's
     time (now by default)."""
     at = at or timezone.now()
-    rid = request.request_id if request is not None else request_id
+    # ``request``: the stored ServiceRequest, or the front door's parsed DUIS request (its RequestID object).
+    rid = str(request.request_id) if request is not None and request.request_id else request_id
     with transaction.atomic():
         if request is not None:
             # A stored request (the CV 5 of a CV 4): most likely counted already, and its verdict stands even if

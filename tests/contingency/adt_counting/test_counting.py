@@ -109,3 +109,19 @@ def test_a_warning_notes_the_service_desk_once_per_window_period(world):
     outcomes(world, 4)
     notices = list(AdtNotice.objects.values_list("kind", "count", "request_id"))
     assert notices == [("warning", 2, rid(2))]
+
+
+def test_the_front_doors_call_with_its_parsed_request_counts_once_per_request_id(world):
+    """contingency/pipeline/adt.py passes the device's registered Supplier (a User ID) and its parsed DUIS request,
+    whose ``request_id`` is a RequestID object: its canonical text is the key."""
+    from types import SimpleNamespace
+
+    from contingency.duis.requestid import parse as parse_request_id
+
+    threshold(world, warning=1, quarantine=2)
+    parsed = SimpleNamespace(request_id=parse_request_id(rid(1)), command_variant=5, service_reference_variant="1.6")
+    first = check_and_count(world.sender, "1.6", world.supplier_uid, parsed, at=T0)
+    again = check_and_count(world.sender, "1.6", world.supplier_uid, parsed, at=T0)
+    assert (first.outcome, first.count, first.counted) == ("ok", 1, True)
+    assert (again.outcome, again.count, again.counted) == ("ok", 1, False)
+    assert AdtCountedRequest.objects.get().request_id == str(parse_request_id(rid(1)))
