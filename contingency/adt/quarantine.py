@@ -135,9 +135,9 @@ def withdraw_decision(person, decision: QuarantineDecision) -> QuarantineDecisio
 
 
 def _queue_for_delivery(request: ServiceRequest) -> None:
-    """The front door's hook ``contingency.pipeline.store.queue_for_delivery(request)``, written by the frontdoor
-    work of issue 10 at the same time as this. Until it lands the released request stays ``accepted``, which the
-    delivery sweeper of issue 11 picks up; the guard goes once the pipeline is on main."""
+    """The front door's hook ``contingency.pipeline.store.queue_for_delivery(request)``. Looked up by name, not
+    imported: ``pipeline/`` sits above ``adt/`` (it calls ``check_and_count``), and nothing imports upward. If the
+    hook is missing the released request stays ``accepted``, which the delivery sweeper of issue 11 picks up."""
     try:
         store = importlib.import_module("contingency.pipeline.store")
     except ImportError:
