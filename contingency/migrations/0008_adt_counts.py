@@ -8,9 +8,9 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        # After main's 0010_gateway so the graph has one leaf on this branch; the name stays 0008_adt_counts as
+        # After main's latest (0011_delivery) so the graph has one leaf on this branch; the name stays 0008_adt_counts as
         # asked (the graph is fixed at merge).
-        ('contingency', '0010_gateway'),
+        ('contingency', '0011_delivery'),
         ('portal', '0004_office_nomination'),
     ]
 
