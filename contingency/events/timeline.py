@@ -6,18 +6,23 @@ accepted, rejected and quarantined** (the ADT check, DESIGN §4 step 11).
 
 Prepayment meters remaining are read from what exists: the meters' payment mode now, walked back through the
 audit log's records of meter changes (``device.create`` / ``.update`` / ``.delete``, written by
-portal.audit_hooks for every saved Device). A change made without a save (a bulk ``update()``) leaves no
-record, so the history before it cannot be drawn; the value at the end of the chart is always today's count.
+portal.audit_hooks for every saved Device, and ``device.payment_mode``, written by the device gateway when a meter
+applies SRV 1.6: that is how the chart sees a SoLR drill switch meters live). A ``device.payment_mode`` record
+carries only the payment mode, so it counts for the meters that are the Supplier's now. Any other change made
+without a save (a bulk ``update()``) leaves no record, so the history before it cannot be drawn; the value at the
+end of the chart is always today's count.
 
 Requests come from the DUIS front door's tables (issue 10): ``request_counts`` is the one place they are read.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from datetime import datetime, timedelta
 
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Case, CharField, Count, IntegerField, Q, Value, When
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from portal.models import AuditRecord, Party, UserID
@@ -30,6 +35,9 @@ BUCKETS = 24
 
 DEVICE_SUBJECT = Device._meta.label  # "contingency.Device": the audit records' subject_type for meters
 DEVICE_ACTIONS = ("device.create", "device.update", "device.delete")
+#: the device gateway's record of a meter that applied a payment-mode command (contingency.delivery.gateway.simulator
+#: set_payment_mode): a bulk update() plus this record, whose before / after hold only ``payment_mode``
+PAYMENT_MODE_ACTION = "device.payment_mode"
 
 
 def window(instruction: Instruction, now: datetime | None = None) -> tuple[datetime, datetime] | None:
@@ -114,9 +122,22 @@ def prepayment_remaining(supplier: Party, instants: list[datetime]) -> list[int]
     # (time, ±1), newest first, and are undone instant by instant walking back from today's count.
     moves = (changes.annotate(delta=delta).exclude(delta=0).order_by("-created_at", "-id")
              .values_list("created_at", "delta"))
+    # The gateway's payment-mode records of the Supplier's meters (subject_id is the meter's pk as text).
+    meter_ids = (Device.objects.of_supplier(supplier).meters().annotate(text_pk=Cast("pk", CharField()))
+                 .values("text_pk"))
+    prepayment = PaymentMode.PREPAYMENT
+    switched = (
+        AuditRecord.objects.filter(subject_type=DEVICE_SUBJECT, action=PAYMENT_MODE_ACTION,
+                                   created_at__gt=min(instants), subject_id__in=meter_ids)
+        .annotate(delta=Case(When(after__payment_mode=prepayment, then=Value(1)), default=Value(0),
+                             output_field=IntegerField())
+                  - Case(When(before__payment_mode=prepayment, then=Value(1)), default=Value(0),
+                         output_field=IntegerField()))
+        .exclude(delta=0).order_by("-created_at", "-id").values_list("created_at", "delta"))
     at: dict[datetime, int] = {}
     remaining = now_count
-    pending = moves.iterator(chunk_size=5000)
+    pending = heapq.merge(moves.iterator(chunk_size=5000), switched.iterator(chunk_size=5000),
+                          key=lambda move: move[0], reverse=True)
     move = next(pending, None)
     for instant in sorted(set(instants), reverse=True):
         while move is not None and move[0] > instant:

@@ -268,6 +268,20 @@ def event_detail(request, pk: int):
 
 
 @login_required
+@require_http_methods(["GET"])
+def event_chart(request, pk: int):
+    """The chart partial alone (the same rows as the page), which static/js/event-chart.js re-fetches every few
+    seconds so a running drill shows live (issue 11 point 8); the same viewers as the page."""
+    refused = _viewers_only(request)
+    if refused:
+        return refused
+    rows = event_timeline(_instruction(request, pk))
+    response = render(request, TEMPLATES + "_chart.html", {"timeline": rows, "chart": chart.build(rows)})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
 def evidence_download(request, pk: int):
     if not records.can_download_evidence(request.user):
         return _refused(request, _not_permitted("the evidence is for DCC operators and the Authority's officers"))
