@@ -137,6 +137,9 @@ def _poll(drill: Drill, client: SrpClient, since: dt.datetime, seen: set[str], t
     while page:
         answer = requests.get(page, params=params, timeout=timeout,
                               headers={"Authorization": f"Token {drill.aro_token}"})
+        if answer.status_code in (401, 403):  # not transient: waiting would only hide it
+            raise DrillRefused("responses-forbidden", f"the polling API refused the SRP ARO's token "
+                               f"({answer.status_code}): {answer.text[:200]}")
         answer.raise_for_status()
         body = answer.json()
         for item in body.get("results", []):

@@ -54,7 +54,10 @@ class Command(BaseCommand):
             err.write(f"\r{done}/{total} {parts}   ")
             err.flush()
 
-        summary = run(drill, concurrency=opts["concurrency"], wait=opts["wait"], progress=progress)
+        try:
+            summary = run(drill, concurrency=opts["concurrency"], wait=opts["wait"], progress=progress)
+        except DrillRefused as exc:
+            raise CommandError(f"{exc.code}: {exc.message}") from exc
         err.write("\n")
         err.flush()
         if opts["json"]:
