@@ -17,7 +17,7 @@ from django.db.models import Q
 
 from pki.models import Certificate, CertificateKind
 
-from ..devices.choices import DeviceType
+from ..devices.choices import DeviceType, Generation
 from ..duis.requests import SignedPreCommand, UpdatePaymentMode
 from ..gbcs import precommand as gbcs_precommand
 from ..gbcs.check import check_signed_precommand
@@ -37,6 +37,10 @@ def check_content(intake: Intake) -> None:
         raise Refused("payment-mode-not-credit", "a SoLR Contingency sender may only change the payment mode to Credit")
     if isinstance(body, UpdatePaymentMode) and intake.request.command_variant == TRANSFORM:
         intake.precommand = build_precommand(intake, body)
+    elif isinstance(body, UpdatePaymentMode) and intake.device.generation == Generation.SMETS1:
+        # SMETS1 has no Pre-Command: the DCC itself builds the device command from the checked body and hands it to
+        # the SMETS1 service provider unsigned (delivery's command_for; docs/duis-checks.md "SMETS1").
+        intake.smets1_command = build_precommand(intake, body)
     if isinstance(body, SignedPreCommand):
         keys = [cert.x509() for cert in supplier_signing_certificates(intake)]
         try:

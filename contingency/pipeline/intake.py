@@ -25,6 +25,8 @@ class Intake:
     activation_id: int | None = None
     transformed: ServiceRequest | None = None  # CV 5-7: the row of the Pre-Command it answers
     precommand: bytes | None = None  # CV 4: the Pre-Command built at check 10
+    # A SMETS1 SRV 1.6 (no Pre-Command, DESIGN §2): the command the DCC builds for the SMETS1 service provider.
+    smets1_command: bytes | None = None
     adt_outcome: str = ""
     notes: dict = field(default_factory=dict)
 

@@ -66,7 +66,7 @@ def _create(intake: Intake, state: str) -> ServiceRequest:
         gbcs_originator=intake.gbcs_originator or request.request_id.originator,
         counter=Decimal(request.request_id.counter), srv=request.service_reference_variant,
         command_variant=request.command_variant, activation_id=intake.activation_id, state=state,
-        request_xml=intake.body, precommand=intake.precommand,
+        request_xml=intake.body, precommand=intake.precommand or intake.smets1_command,
         execution_at=body.execution if isinstance(body, UpdatePaymentMode) and body.is_future_dated else None,
         adt_warning=intake.adt_outcome == "warning", received_at=now,
         accepted_at=now if state == RequestState.ACCEPTED else None,

@@ -5,8 +5,8 @@ product's database: every commissioned prepayment meter of that Supplier is on C
 (not commissioned, suspended: refused E5 / device-status-refused) are not, and no other Supplier's meter changed.
 The JSON summary has exactly the documented keys and counts that match.
 
-One product run and one drill for the module (a fixture); the SMETS1 meters are checked by a test of their own,
-a strict xfail while delivery finds no command for a SMETS1 request (they end E20 gateway-command-invalid)."""
+One product run and one drill for the module (a fixture); the SMETS1 meters are checked by a test of their own
+(they went through the SMETS1 path: CV 1 at serviceS, the device command built by the DCC)."""
 
 from __future__ import annotations
 
@@ -110,8 +110,6 @@ def test_the_drill_switches_every_smets2_prepayment_meter_of_the_supplier_and_no
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="SMETS1 requests end E20 gateway-command-invalid: the front door stores no "
-                                       "Pre-Command for a SMETS1 request and delivery finds no command to send")
 def test_the_drill_switches_the_smets1_prepayment_meters_too(drilled):
     d = drilled
     summary = json.loads(d.drill.stdout.strip().splitlines()[-1])

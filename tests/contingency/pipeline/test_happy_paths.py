@@ -98,7 +98,13 @@ def test_smets1_credit_at_service_s_is_accepted_at_once(world, send, django_capt
         reply = send("S", world.solr.sign(request(rid(SOLR_EUI, SMETS1_ESME, counter), 1)))
     assert (reply.status, reply.code) == (200, "I99")
     row = ServiceRequest.objects.get()
-    assert (row.state, row.precommand, row.command_variant) == ("accepted", None, 1)
+    assert (row.state, row.command_variant) == ("accepted", 1)
+    # No Pre-Command went to the sender, but the DCC built the device command for the SMETS1 service provider: to
+    # Credit, for this meter, in the failed Supplier's name, with the request's counter, unsigned.
+    built = decode.decode(bytes(row.precommand))
+    assert (built.precommand.device, built.precommand.originator, built.precommand.counter) == \
+        (SMETS1_ESME, FAILED_ES, counter)
+    assert built.precommand.prepayment is None and built.frame.signature is None
     assert queued == [row]  # queued for delivery once committed
 
 
