@@ -17,8 +17,9 @@ process (threads, one kept-alive ``requests.Session`` each). It prints:
 * every answer's DUIS code (a run only counts if they are all I0).
 
 The load process shares the machine's cores with gunicorn and the database: the figures are a lower bound.
-``--profile N`` instead profiles N requests in one process (Django's test client, the same world on SQLite) and
-prints cProfile's top entries.
+``--profile N`` instead sends N requests in one process through Django's test client (the same world, on
+``--backend``): the SQL statements of one request, the wall and CPU time per request without a profiler, then
+cProfile's top entries (cumulative and own time) over the second half.
 """
 
 from __future__ import annotations
@@ -149,6 +150,31 @@ def signed_requests(manifest_path: Path) -> list[bytes]:
         rid = RequestID(creds.signer.user_id, device, base + i)
         bodies.append(xmldsig.sign(messages.credit_request(rid), creds.signer.key, creds.signer.certificate))
     return bodies
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds (user + system) used so far by ``root`` and its descendants that are alive (Linux /proc)."""
+    parents, times = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2:].split()
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        times[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += times.get(pid, 0.0)
+        todo.extend(child for child, parent in parents.items() if parent == pid)
+    return total
+
+
+def postmaster_pid(services: Services) -> int | None:
+    pid_file = services.pg_data / "postmaster.pid"
+    return int(pid_file.read_text().split()[0]) if pid_file.exists() else None
 
 
 # --- load (a process of its own) -------------------------------------------------------------------------------
@@ -294,7 +320,20 @@ def bench_backend(backend: str, args) -> dict:
 
         warm = run_load(url, take(args.workers * 50), work, "saturate", 30, args.connections)
         print(f"  warm-up: {warm['n']} answers {dict(warm['codes'])}", flush=True)
+        seq = run_load(url, take(200), work, "saturate", 10, 1)
+        result["one_connection"] = {"rate": seq["n"] / seq["elapsed"], "p50_ms": 1000 * pct(seq["latencies"], 50),
+                                    "p99_ms": 1000 * pct(seq["latencies"], 99), "codes": seq["codes"]}
+        print(f"  one connection: {result['one_connection']['rate']:.0f} requests/s, p50 "
+              f"{result['one_connection']['p50_ms']:.1f} ms, p99 {result['one_connection']['p99_ms']:.1f} ms, "
+              f"answers {dict(seq['codes'])}", flush=True)
+        postmaster = postmaster_pid(services)
+        web_cpu, db_cpu = tree_cpu(gunicorn.pid), tree_cpu(postmaster) if postmaster else 0.0
         sat = run_load(url, take(args.max_rate * args.seconds), work, "saturate", args.seconds, args.connections)
+        web_cpu, db_cpu = tree_cpu(gunicorn.pid) - web_cpu, (tree_cpu(postmaster) - db_cpu) if postmaster else 0.0
+        result["cpu_ms_per_request"] = {"gunicorn": 1000 * web_cpu / max(sat["n"], 1),
+                                        "postgres": 1000 * db_cpu / max(sat["n"], 1)}
+        print(f"  CPU per request during saturation: gunicorn {result['cpu_ms_per_request']['gunicorn']:.1f} ms, "
+              f"PostgreSQL {result['cpu_ms_per_request']['postgres']:.1f} ms", flush=True)
         result["saturation"] = {"rate": sat["n"] / sat["elapsed"], "n": sat["n"], "codes": sat["codes"],
                                 "errors": sat["errors"], "exhausted": sat["exhausted"],
                                 "p50_ms": 1000 * pct(sat["latencies"], 50), "p99_ms": 1000 * pct(sat["latencies"], 99)}
@@ -336,22 +375,30 @@ def bench_backend(backend: str, args) -> dict:
 # --- the profile ------------------------------------------------------------------------------------------------
 
 def profile(args) -> None:
+    """N requests through Django's test client in this process, under cProfile, on ``--backend`` (pg or sqlite)."""
     import cProfile
     import pstats
 
     work = Path(tempfile.mkdtemp(prefix="ingest-profile-"))
+    os.chmod(work, 0o755)
+    services = Services(work)
     try:
         data_dir = work / "data"
         data_dir.mkdir(mode=0o700)
-        os.environ.pop("DATABASE_URL", None)
+        for name in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
+            os.environ.pop(name, None)
         os.environ.update({"SOLR_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "portal.settings",
                            "DUIS_SCHEMA_DIR": str(SCHEMA_DIR), "SOLR_DEMO": "1", "LOG_LEVEL": "WARNING"})
+        if args.backend == "pg":
+            os.environ.update(services.start())
         manifest_path = seed(dict(os.environ), data_dir, max(args.meters // 10, args.profile + 50))
         bodies = signed_requests(manifest_path)
         import django
 
         django.setup()
+        from django.db import connection
         from django.test import Client
+        from django.test.utils import CaptureQueriesContext
 
         client = Client()
 
@@ -365,19 +412,31 @@ def profile(args) -> None:
         for body in bodies[:20]:
             post(body)  # warm-up: imports, schema, caches
         todo = bodies[20:20 + args.profile]
-        started = time.perf_counter()
+        with CaptureQueriesContext(connection) as queries:
+            post(todo[0])
+        print(f"one request: {len(queries.captured_queries)} SQL statements")
+        for q in queries.captured_queries:
+            print("   ", q["sql"][:160])
+        todo = todo[1:]
+        wall, cpu = time.perf_counter(), time.process_time()
+        for body in todo[: len(todo) // 2]:
+            post(body)
+        half = len(todo) // 2
+        print(f"{half} requests in one process ({args.backend}, Django test client, no profiler): "
+              f"{1000 * (time.perf_counter() - wall) / half:.2f} ms wall, "
+              f"{1000 * (time.process_time() - cpu) / half:.2f} ms CPU of this process each")
+        rest = todo[half:]
         profiler = cProfile.Profile()
         profiler.enable()
-        for body in todo:
+        for body in rest:
             post(body)
         profiler.disable()
-        took = time.perf_counter() - started
-        print(f"{len(todo)} requests in one process (SQLite, Django test client, under cProfile): "
-              f"{1000 * took / len(todo):.2f} ms each")
+        print(f"{len(rest)} more under cProfile:")
         stats = pstats.Stats(profiler)
         stats.sort_stats("cumulative").print_stats(args.top)
         stats.sort_stats("tottime").print_stats(args.top)
     finally:
+        services.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -395,10 +454,12 @@ def main() -> None:
     parser.add_argument("--rate-connections", type=int, default=64, help="load threads at the fixed rate")
     parser.add_argument("--max-rate", type=int, default=400, help="meters set aside per second of saturation")
     parser.add_argument("--floor-n", type=int, default=2000, help="messages for the floor")
-    parser.add_argument("--profile", type=int, default=0, help="profile N requests instead (SQLite, in-process)")
+    parser.add_argument("--profile", type=int, default=0, help="profile N requests in one process instead")
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
     if args.profile:
+        if args.backend == "both":
+            args.backend = "pg"
         profile(args)
         return
     results = [bench_backend(b, args) for b in (("pg", "sqlite") if args.backend == "both" else (args.backend,))]
