@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,13 +19,13 @@ from contingency.gbcs import alerts as gbcs_alerts
 from contingency.gbcs.errors import GbcsRefused
 from pki import xmldsig
 from portal.models import AuditRecord
+from tests.helpers import jdk
 
 from .world import DCC_EUI
 
 NS = {"sr": "http://www.dccinterface.co.uk/ServiceUserGateway", "ds": xmldsig.DS_NS}
 AT = dt.datetime(2026, 11, 29, 3, 4, 5, 678000, tzinfo=dt.UTC)
 RTDS = Path("gbcs-parser") / "rtds-4.5.0"
-VERIFIER = Path(__file__).resolve().parents[2] / "pki" / "java" / "VerifyDuis.java"
 # (vector, original message code, original request counter): the ECS02 and ECS03 future-dated requests.
 RTDS_ALERTS = {
     "1.6_ECS02/ECS02_1.6_8F66_FUTURE_DATED_TWIN_SUCCESS_ALERT_PAYMENT_MODE_GBCS.HEX": (0x001A, 1005),
@@ -179,28 +176,7 @@ def test_raised_alerts_are_signed_valid_duis_and_pushed_as_signed(world, duis_sc
 
 @pytest.fixture(scope="module")
 def java():
-    path = shutil.which("java")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("java is not on PATH")
-        pytest.skip("java is not on PATH (Debian: openjdk-17-jre-headless)")
-    return path
-
-
-def _java_verdicts(java: str, pairs: list[tuple[Path, Path]]) -> list[tuple[int, str]]:
-    """One JVM (VerifyDuis.java --serve) for all the documents: (exit status, first line) per document."""
-    lines = "".join(f"{xml}\t{cert}\n" for xml, cert in pairs)
-    proc = subprocess.run([java, str(VERIFIER), "--serve"], input=lines, capture_output=True, text=True,
-                          timeout=300, check=False)
-    verdicts, current = [], []
-    for line in proc.stdout.splitlines():
-        if line.startswith("exit="):
-            verdicts.append((int(line[5:]), current[0] if current else ""))
-            current = []
-        else:
-            current.append(line)
-    assert len(verdicts) == len(pairs), proc.stderr
-    return verdicts
+    return jdk.java_or_skip()
 
 
 @pytest.mark.django_db
@@ -215,6 +191,6 @@ def test_every_alert_kind_verifies_under_the_jdk_with_the_dcc_certificate(world,
     tampered = tmp_path / "tampered.xml"
     tampered.write_text(raised["device"].alert.document.replace("<sr:AlertCode>8F20<", "<sr:AlertCode>8F21<"))
     pairs.append((tampered, world.dcc_cert_pem))
-    verdicts = _java_verdicts(java, pairs)
-    assert verdicts[:-1] == [(0, "valid=true ref=true")] * len(raised)
+    verdicts = jdk.verdicts(java, pairs)
+    assert [(status, lines[0]) for status, lines in verdicts[:-1]] == [(0, "valid=true ref=true")] * len(raised)
     assert verdicts[-1][0] == 1

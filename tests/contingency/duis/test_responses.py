@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import os
-import shutil
-import subprocess
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -19,12 +16,11 @@ from contingency.duis.refusals import MessageRefused
 from contingency.duis.requestid import RequestID
 from pki import xmldsig
 from tests.contingency.duis import messages as m
-from tests.helpers.processes import PROJECT_DIR
+from tests.helpers import jdk
 
 AT = dt.datetime(2026, 11, 29, 3, 4, 5, 678000, tzinfo=dt.UTC)
 REQUEST_ID = "90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A0:1002"
 RESPONSE_ID = "00-DB-12-34-56-78-90-A0:90-B3-D5-1F-30-01-00-00:1002"
-VERIFIER = PROJECT_DIR / "tests" / "pki" / "java" / "VerifyDuis.java"
 
 
 @pytest.fixture(scope="module")
@@ -132,33 +128,13 @@ def test_signed_responses_verify_and_stay_valid(duis_schema, signed_kinds):
 
 
 def test_signed_responses_verify_under_the_jdk(tmp_path, signed_kinds):
-    java = shutil.which("java")
-    if java is None:
-        if os.environ.get("CI"):
-            pytest.fail("java is not on PATH")
-        pytest.skip("java is not on PATH")
+    java = jdk.java_or_skip()
     identity, signed = signed_kinds
     cert_path = tmp_path / "dcc.pem"
     cert_path.write_bytes(identity.certificate.public_bytes(serialization.Encoding.PEM))
     tampered = signed["acknowledgement"].replace(b">I99<", b">I0<")
     documents = {**signed, "tampered acknowledgement": tampered}
-    lines = []
-    for index, document in enumerate(documents.values()):
-        path = tmp_path / f"{index}.xml"
-        path.write_bytes(document)
-        lines.append(f"{path}\t{cert_path}\n")
-    # One JVM for all documents (VerifyDuis --serve: one line in, its lines and "exit=N" out per document).
-    proc = subprocess.run([java, str(VERIFIER), "--serve"], input="".join(lines), capture_output=True, text=True,
-                          timeout=300, check=False)
-    assert proc.returncode == 0, proc.stderr
-    answers, current = [], []
-    for line in proc.stdout.splitlines():
-        if line.startswith("exit="):
-            answers.append((int(line[5:]), current))
-            current = []
-        else:
-            current.append(line)
-    assert len(answers) == len(documents), proc.stdout
+    answers = jdk.verdicts(java, jdk.write_documents(tmp_path, list(documents.values()), cert_path))
     for (kind, _), (status, out) in zip(documents.items(), answers, strict=True):
         if kind == "tampered acknowledgement":
             assert status == 1 and out[0] == "valid=false ref=false", out

@@ -4,29 +4,19 @@ error (E4). A tampered copy is refused, so the harness is seen to bite."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-
 import pytest
 
 from contingency.gbcs import signature
-from tests.helpers.processes import PROJECT_DIR
+from tests.helpers import jdk
 
 from .world import ESME, OTHER_ESME, SOLR_EUI, pre_command_of, request, rid, signed_pre_command
 
 pytestmark = pytest.mark.django_db
-VERIFIER = PROJECT_DIR / "tests" / "pki" / "java" / "VerifyDuis.java"
 
 
 @pytest.fixture(scope="module")
 def java():
-    path = shutil.which("java")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("java is not on PATH")
-        pytest.skip("java is not on PATH (Debian: openjdk-17-jre-headless)")
-    return path
+    return jdk.java_or_skip()
 
 
 def test_answers_verify_under_the_jdk(world, send, java, tmp_path):
@@ -37,20 +27,6 @@ def test_answers_verify_under_the_jdk(world, send, java, tmp_path):
     e4 = send("T", world.solr.sign(request(rid(SOLR_EUI, OTHER_ESME, world.next_counter()), 4)))
     assert [i0.code, i99.code, e4.code] == ["I0", "I99", "E4"]
     documents = [i0.body, i99.body, e4.body, i99.body.replace(b">I99<", b">I0<")]
-    lines = []
-    for index, document in enumerate(documents):
-        path = tmp_path / f"{index}.xml"
-        path.write_bytes(document)
-        lines.append(f"{path}\t{world.dcc_cert_pem}\n")
-    proc = subprocess.run([java, str(VERIFIER), "--serve"], input="".join(lines), capture_output=True, text=True,
-                          timeout=300, check=False)
-    verdicts, current = [], []
-    for line in proc.stdout.splitlines():
-        if line.startswith("exit="):
-            verdicts.append((int(line[5:]), current[0] if current else ""))
-            current = []
-        else:
-            current.append(line)
-    assert len(verdicts) == len(documents), proc.stderr
-    assert verdicts[:3] == [(0, "valid=true ref=true")] * 3
+    verdicts = jdk.verdicts(java, jdk.write_documents(tmp_path, documents, world.dcc_cert_pem))
+    assert [(status, lines[0]) for status, lines in verdicts[:3]] == [(0, "valid=true ref=true")] * 3
     assert verdicts[3][0] == 1
