@@ -13,6 +13,7 @@ class PkiConfig(AppConfig):
             checks,  # noqa: F401 - registers the SMKI system checks
             conf,
         )
+        from .dcc_identity import connect as connect_identity_cache
         from .models import IssuancePolicy
         from .signals import refuse_solr_role_with_other_certificates
         from .signers import connect as connect_signer_cache
@@ -28,6 +29,7 @@ class PkiConfig(AppConfig):
         register_role_check(refuse_solr_role_with_other_certificates)
         # The DUIS verifier's signer cache forgets a certificate as soon as it is saved or deleted here.
         connect_signer_cache()
+        connect_identity_cache()  # and the DCC's own signing identity (pki.dcc_identity.signing_identity)
         # The home page's "certificates about to expire" panel (portal may not import pki: it is registered).
         from portal.home import register_panel
 

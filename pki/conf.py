@@ -46,6 +46,9 @@ SETTINGS = AppSettings(
     # How long a verified signer's parsed certificate is kept per process; its revocation state is re-read
     # on every request regardless (pki/xmldsig.py). 0 turns the cache off.
     Setting("PKI_SIGNER_CACHE_SECONDS", 300.0, at_least(0)),
+    # The DCC's own signing certificate and key, per process (pki.dcc_identity.signing_identity): its revocation
+    # is read again on every use; a new certificate issued by another process is taken up within this time.
+    Setting("PKI_DCC_IDENTITY_CACHE_SECONDS", 5.0, at_least(0)),
 )
 
 

@@ -11,12 +11,20 @@ the certificate is an ordinary issued Organisation Certificate (OU 89) of the DC
 
 from __future__ import annotations
 
+import threading
+import time
+
 from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
 
 from portal.eui import parse_eui64
 
+from . import conf
 from .keystore import KeyNotFound, get_keystore
 from .models import Certificate, CertificateKind, CertificateSource
+from .repository import revocation_token
 
 DCC_XML_SIGNING_KEY_REF = "dcc/xml-signing"
 
@@ -39,3 +47,61 @@ def dcc_signing_identity():
         raise LookupError(f"no valid DCC XML signing certificate matches the key {DCC_XML_SIGNING_KEY_REF!r}: "
                           f"issue one with pki_issue --into-keystore {DCC_XML_SIGNING_KEY_REF}")
     return cert, key
+
+
+class _IdentityCache:
+    """:func:`dcc_signing_identity` kept for ``PKI_DCC_IDENTITY_CACHE_SECONDS`` (default 5) per process.
+
+    Why: the DUIS front door and delivery sign every answer. Finding the newest certificate through the ORM and
+    decrypting the key from the key store cost more than the signature itself (docs/performance.md). What keeps it
+    exact, as the signer cache (``pki.signers``) does:
+
+    * on every use the certificate's revocation columns are read again (one primary-key read) and its validity
+      period checked in memory: a revocation recorded by any process stops the very next answer (``LookupError``);
+    * a certificate saved or deleted in this process (``pki_issue --replace-key`` issues a new one) clears it at
+      once and again on commit; one issued by another process is taken up within the cache time.
+    """
+
+    def __init__(self):
+        self._entry: tuple | None = None  # (certificate, key, revocation token, loaded at)
+        self._lock = threading.Lock()
+
+    def get(self):
+        ttl = conf.get("PKI_DCC_IDENTITY_CACHE_SECONDS")
+        entry = self._entry
+        if entry is not None and time.monotonic() - entry[3] < ttl:
+            certificate, key, token, _ = entry
+            now = timezone.now()
+            if (revocation_token(certificate.pk) == token and not certificate.is_revoked(now)
+                    and certificate.in_validity_period(now)):
+                return certificate, key
+        certificate, key = dcc_signing_identity()
+        with self._lock:
+            self._entry = (certificate, key, revocation_token(certificate.pk), time.monotonic())
+        return certificate, key
+
+    def clear(self, **_signal_kwargs) -> None:
+        self._entry = None
+
+    def on_change(self, **_signal_kwargs) -> None:
+        self.clear()
+        transaction.on_commit(self.clear)  # a read between the save and the commit could have kept the old one
+
+
+_IDENTITY = _IdentityCache()
+
+
+def signing_identity():
+    """(certificate, key) to sign with now: :func:`dcc_signing_identity`, cached (``_IdentityCache``).
+    Raises LookupError when the DCC has no usable signing identity."""
+    return _IDENTITY.get()
+
+
+def clear_identity_cache() -> None:
+    _IDENTITY.clear()
+
+
+def connect() -> None:
+    """Forget the cached identity on every Certificate save or delete in this process (PkiConfig.ready)."""
+    post_save.connect(_IDENTITY.on_change, sender=Certificate, weak=False, dispatch_uid="pki.dcc_identity.saved")
+    post_delete.connect(_IDENTITY.on_change, sender=Certificate, weak=False, dispatch_uid="pki.dcc_identity.deleted")

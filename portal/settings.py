@@ -102,7 +102,10 @@ TEMPLATES = [
 SQLITE_PATH = DATA_DIR / "db.sqlite3"
 _database_url = env("DATABASE_URL", f"sqlite:///{SQLITE_PATH}", not_empty)
 try:
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=0)}
+    # Kept connections: a new PostgreSQL connection per request cost more than the request's own queries
+    # (docs/performance.md). Django closes a connection that failed, so a restarted database costs one error.
+    DATABASES = {"default": dj_database_url.parse(
+        _database_url, conn_max_age=env("SOLR_DB_CONN_MAX_AGE", 60, lambda s: None if s >= 0 else "must be >= 0"))}
 except (ValueError, dj_database_url.UnknownSchemeError) as exc:
     raise ImproperlyConfigured(f"DATABASE_URL={_database_url!r} (environment): {exc}") from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

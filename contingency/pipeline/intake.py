@@ -19,6 +19,7 @@ class Intake:
     request: DuisRequest | None = None  # once the verified header is read (after check 4)
     signer_eui: str = ""
     sender: UserID | None = None
+    roles: tuple[str, ...] = ()  # the sender's DUIS User Role codes
     device: Device | None = None
     gbcs_originator: str = ""  # whose name the GBCS command carries (DESIGN §2 step 4)
     solr: bool = False  # the sender holds the SoLR Contingency role

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from pki import xmldsig
-from pki.dcc_identity import dcc_signing_certificate, dcc_signing_identity
+from pki.dcc_identity import signing_identity
 from portal import audit
 
 from ..duis import codes, responses
@@ -47,21 +47,10 @@ CHECKS: tuple[tuple[int, Callable[[Intake], None]], ...] = (
 )
 
 
-#: The DCC's signing key per certificate (by fingerprint): decrypting it from the key store costs about as much as
-#: all the checks together. The certificate is read again on every request: a revoked, expired or replaced one
-#: stops at once.
-_KEYS: dict[str, object] = {}
-
-
 def dcc_identity():
-    """(certificate, key) the answers are signed with; LookupError when the DCC has none (HTTP 503)."""
-    certificate = dcc_signing_certificate()
-    if certificate is not None and certificate.fingerprint in _KEYS:
-        return certificate, _KEYS[certificate.fingerprint]
-    certificate, key = dcc_signing_identity()  # checks the stored key is this certificate's
-    _KEYS.clear()
-    _KEYS[certificate.fingerprint] = key
-    return certificate, key
+    """(certificate, key) the answers are signed with; LookupError when the DCC has none (HTTP 503). Cached per
+    process, its revocation read again on every request (``pki.dcc_identity.signing_identity``)."""
+    return signing_identity()
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from .refusal import Refused
 
 def check_user(intake: Intake) -> None:
     sender = intake.sender
-    if sender is None or not sender.role_codes:
+    if sender is None or not intake.roles:
         raise Refused("user-unknown", f"{intake.request.request_id.originator} is not a registered User ID with a role")
     if sender.status != UserIDStatus.ACTIVE:
         raise Refused("user-not-active", f"User ID {sender.eui} is {sender.status}")
@@ -26,7 +26,7 @@ def check_user(intake: Intake) -> None:
 
 def check_role(intake: Intake) -> None:
     request = intake.request
-    decision = decide(intake.sender.role_codes, request.service_reference_variant, request.command_variant)
+    decision = decide(intake.roles, request.service_reference_variant, request.command_variant)
     if decision is Decision.SRV_NOT_PERMITTED:
         raise Refused("srv-not-permitted", f"no role of {intake.sender.eui} may send SRV "
                                            f"{request.service_reference_variant}")

@@ -73,8 +73,8 @@ def _create(intake: Intake, state: str) -> ServiceRequest:
         quarantined_at=now if state == RequestState.QUARANTINED else None,
     )
     try:
-        with transaction.atomic():
-            row.save(force_insert=True)
+        # No savepoint: a failed insert ends the request's transaction, which the refusal rolls back whole.
+        row.save(force_insert=True)
     except IntegrityError:  # the unique RequestID: a duplicate raced this one past check 5
         raise Refused("request-id-replayed", f"RequestID {row.request_id} was used already") from None
     return row

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from contingency.events.access import Decision, may_act
@@ -128,3 +129,33 @@ def test_its_lookups_are_indexed(cast, world):
             cursor.execute("EXPLAIN QUERY PLAN " + query["sql"])
             plan = " | ".join(str(row[-1]) for row in cursor.fetchall())
         assert "SCAN" not in plan.replace("SCAN CONSTANT ROW", ""), (query["sql"], plan)
+
+
+def _both(world, meter, srv="1.6", at=None) -> Decision:
+    """The ORM read (EUIs) and the front door's plain statement (a loaded sender and device) must agree."""
+    from contingency.pipeline import reads
+
+    orm = may_act(world.solr_uid.eui, meter.eui, srv, at)
+    loaded = reads.device(meter.eui)
+    with CaptureQueriesContext(connection) as plain_queries:
+        plain = may_act(world.solr_uid, loaded, srv, at)
+    assert plain == orm and len(plain_queries.captured_queries) <= 2
+    return plain
+
+
+def test_the_front_doors_plain_read_answers_as_the_orm(cast, world):
+    meter, unlisted = world.meters[0], world.meters[1]
+    assert _both(world, meter).reason == "no-instruction"
+    instruction = instruct(world, cast.authority_officer.user, hours_from=-1, hours_to=2, device_euis=[meter.eui])
+    assert _both(world, meter).reason == "not-active"
+    activation = request_activation(cast.dcc_operator1.user, instruction)
+    assert _both(world, meter) == Decision(False, "not-active", activation.pk)
+    approve_activation(cast.dcc_operator2.user, activation.pk)
+    assert _both(world, meter) == Decision(True, None, activation.pk)
+    assert _both(world, unlisted).reason == "out-of-scope"
+    assert _both(world, meter, srv="6.2.9").reason == "srv-not-instructed"
+    assert _both(world, meter, at=instruction.valid_from - timedelta(seconds=1)).reason == "not-active"
+    assert _both(world, meter, at=instruction.valid_to).reason == "expired"
+    assert _both(world, meter, at=instruction.valid_to - timedelta(seconds=1)).allowed
+    suspend_activation(cast.dcc_operator1.user, activation.pk)
+    assert _both(world, meter).reason == "not-active"

@@ -1,18 +1,19 @@
 """Concurrent requests: one RequestID sent twice at the same instant is taken once; one Pre-Command answered twice
-at once is used once; a counter's first insert that loses a race falls back to the conditional update. Real
+at once is used once; two first requests for one (device, originator) pair take its counter once. Real
 transactions in threads (tests/helpers/races.py), each held open in its store step so they overlap."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
-from django.db import transaction
-from django.db.models.query import QuerySet
+from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from contingency.gbcs import signature
 from contingency.models import Device, DeviceCounter, ServiceRequest
-from contingency.pipeline import replay, store
-from contingency.pipeline.refusal import Refused
+from contingency.pipeline import reads, store
 from tests.helpers.races import hold_transactions_open, race
 
 from .world import ESME, FAILED_ES, GSME, SOLR_EUI, pre_command_of, request, rid, signed_pre_command
@@ -48,23 +49,29 @@ def test_one_pre_command_answered_twice_at_once_is_used_once(world, monkeypatch)
 
 
 @pytest.mark.django_db
-def test_a_first_insert_that_loses_the_race_falls_back_to_the_update(world, monkeypatch):
+def test_the_counter_moves_only_upwards_in_one_statement(world):
     device = Device.objects.get(eui=ESME)
-    real_exists = QuerySet.exists
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        assert reads.advance_counter(device.pk, FAILED_ES, 5)  # the pair's first request inserts its row
+    assert [q["sql"].split()[0] for q in queries.captured_queries if "counter" in q["sql"]] == ["INSERT"]
+    for refused in (5, 4, 0):
+        assert not reads.advance_counter(device.pk, FAILED_ES, refused)
+    assert DeviceCounter.objects.get(device=device, originator=FAILED_ES).last_counter == 5
+    assert reads.advance_counter(device.pk, FAILED_ES, 10**15)
+    assert reads.advance_counter(device.pk, SOLR_EUI, 1)  # another originator counts on its own
+    assert {(c.originator, c.last_counter) for c in DeviceCounter.objects.filter(device=device)} == {
+        (FAILED_ES, 10**15), (SOLR_EUI, 1)}
 
-    def exists_after_a_rival_inserted(queryset):
-        # Between our conditional UPDATE (no row yet) and our INSERT, another request inserts the pair's row.
-        if queryset.model is DeviceCounter and not DeviceCounter.objects.filter(device=device).count():
-            DeviceCounter.objects.create(device=device, originator=FAILED_ES, last_counter=5)
-            return False
-        return real_exists(queryset)
 
-    monkeypatch.setattr(QuerySet, "exists", exists_after_a_rival_inserted)
-    with transaction.atomic():
-        replay.advance_counter(device, FAILED_ES, 7)  # above the rival's 5: taken by the retried update
-    assert DeviceCounter.objects.get(device=device).last_counter == 7
+@pytest.mark.django_db(transaction=True)
+def test_two_first_requests_for_one_pair_at_the_same_instant_take_the_counter_once(world):
+    device = Device.objects.get(eui=ESME)
 
-    DeviceCounter.objects.all().delete()
-    with pytest.raises(Refused) as info, transaction.atomic():
-        replay.advance_counter(device, FAILED_ES, 4)  # below the rival's 5
-    assert info.value.code == "counter-not-increasing"
+    def advance():
+        with transaction.atomic():
+            moved = reads.advance_counter(device.pk, FAILED_ES, 9)
+            time.sleep(0.2)  # hold the row: the rival's statement waits for this transaction
+            return moved
+
+    assert sorted(race(advance, advance)) == [False, True]
+    assert DeviceCounter.objects.get(device=device).last_counter == 9
