@@ -83,14 +83,16 @@ def _create(intake: Intake, state: str) -> ServiceRequest:
 def _complete(intake: Intake, state: str, body: SignedPreCommand) -> ServiceRequest:
     row = intake.transformed
     now = intake.now
+    values = dict(state=state, signed_precommand=body.gbcs_payload, adt_warning=intake.adt_outcome == "warning",
+                  accepted_at=now if state == RequestState.ACCEPTED else None,
+                  quarantined_at=now if state == RequestState.QUARANTINED else None,
+                  activation_id=intake.activation_id or row.activation_id)
     changed = ServiceRequest.objects.filter(pk=row.pk, state=RequestState.TRANSFORMED, version=row.version).update(
-        state=state, version=F("version") + 1, signed_precommand=body.gbcs_payload,
-        adt_warning=intake.adt_outcome == "warning",
-        accepted_at=now if state == RequestState.ACCEPTED else None,
-        quarantined_at=now if state == RequestState.QUARANTINED else None,
-        activation_id=intake.activation_id or row.activation_id,
-    )
+        version=F("version") + 1, **values)
     if not changed:
         raise Refused("pre-command-unknown", f"the Pre-Command of {row.request_id} was used already")
-    row.refresh_from_db()
+    # The row as the compare-and-set left it, without reading it back: only these columns changed.
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.version += 1
     return row
