@@ -152,6 +152,29 @@ def signed_requests(manifest_path: Path) -> list[bytes]:
     return bodies
 
 
+def signed_pre_commands(manifest_path: Path, cv4_bodies: list[bytes], post) -> list[bytes]:
+    """For ``--variant 5``: each CV 4 sent (``post``), its Pre-Command signed with the Supplier's Digital Signing
+    key as the SRP client does, and the Signed Pre-Command (CV 5) request built and XML-signed."""
+    from contingency.duis.requestid import parse as parse_request_id
+    from contingency.gbcs import signature
+    from pki import safexml, xmldsig
+    from srp_client import manifest, messages
+
+    creds = manifest.credentials(manifest_path, SUPPLIER)
+    keys = {s.user_id: s.key for s in creds.suppliers}
+    out = []
+    for body in cv4_bodies:
+        answer = messages.read_document(post(body, b"I0"), creds.dcc_certificate)
+        header = safexml.parse(body).find(".//{*}RequestID").text
+        request_id = parse_request_id(header)
+        decoded = messages.check_precommand(answer.precommand, suppliers=frozenset(keys),
+                                            device=request_id.target, counter=request_id.counter, execution=None)
+        signed = signature.sign(answer.precommand, keys[decoded.precommand.originator])
+        out.append(xmldsig.sign(messages.signed_pre_command_request(request_id, signed), creds.signer.key,
+                                creds.signer.certificate))
+    return out
+
+
 def tree_cpu(root: int) -> float:
     """CPU seconds (user + system) used so far by ``root`` and its descendants that are alive (Linux /proc)."""
     parents, times = {}, {}
@@ -406,13 +429,19 @@ def profile(args) -> None:
 
         client = Client()
 
-        def post(body: bytes) -> None:
-            response = client.post("/api/v1/serviceT", data=body, content_type="application/xml",
-                                   HTTP_HOST="127.0.0.1")
-            found = CODE.search(response.content)
-            if not found or found.group(1) != b"I0":
-                raise SystemExit(f"not I0: {response.status_code} {response.content[:300]!r}")
+        service = "/api/v1/serviceT"
 
+        def post(body: bytes, expect: bytes | None = None) -> bytes:
+            response = client.post(service, data=body, content_type="application/xml", HTTP_HOST="127.0.0.1")
+            found = CODE.search(response.content)
+            expected = expect or (b"I99" if service.endswith("S") else b"I0")
+            if not found or found.group(1) != expected:
+                raise SystemExit(f"not {expected.decode()}: {response.status_code} {response.content[:300]!r}")
+            return response.content
+
+        if args.variant == 5:
+            bodies = signed_pre_commands(manifest_path, bodies[:20 + args.profile], post)
+            service = "/api/v1/serviceS"
         for body in bodies[:20]:
             post(body)  # warm-up: imports, schema, caches
         todo = bodies[20:20 + args.profile]
@@ -462,6 +491,8 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, help="profile N requests in one process instead")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--cpu", action="store_true", help="with --profile: cProfile on CPU time (not wall)")
+    parser.add_argument("--variant", type=int, choices=(4, 5), default=4,
+                        help="with --profile: the Transform (4, default) or the Signed Pre-Command (5) that follows it")
     args = parser.parse_args()
     if args.profile:
         if args.backend == "both":

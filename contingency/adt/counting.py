@@ -182,10 +182,12 @@ def check_and_count(sender: UserID, srv: str, target_supplier: Party | UserID | 
     at = at or timezone.now()
     # ``request``: the stored ServiceRequest, or the front door's parsed DUIS request (its RequestID object).
     rid = str(request.request_id) if request is not None and request.request_id else request_id
-    with transaction.atomic():
-        if request is not None:
+    # No savepoint: nothing here recovers from a database error, and the front door rolls its whole transaction
+    # back on any refusal (two statements fewer on every counted DUIS request).
+    with transaction.atomic(savepoint=False):
+        if isinstance(request, ServiceRequest):
             # A stored request (the CV 5 of a CV 4): most likely counted already, and its verdict stands even if
-            # the threshold changed since.
+            # the threshold changed since. The front door's parsed request is claimed first instead (below).
             earlier = _earlier(rid)
             if earlier is not None:
                 return earlier

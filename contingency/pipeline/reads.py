@@ -6,6 +6,7 @@ two round trips; here each is one short statement on an index:
 
 * :func:`sender`: the User ID by EUI with its roles (one ``LEFT JOIN``);
 * :func:`device`: the device by EUI with its registered Supplier's User ID and Party (two joins);
+* :func:`transformed`: a Signed Pre-Command's Transform row by RequestID and sender (the unique RequestID);
 * :func:`advance_counter`: ``INSERT … ON CONFLICT DO UPDATE … WHERE last_counter < new`` on the
   (device, originator) key — the first request for a pair and every later one are the same single statement, and a
   counter that does not increase changes no row (PostgreSQL and SQLite ≥ 3.35 both speak it).
@@ -25,7 +26,7 @@ from django.utils import timezone
 
 from portal.models import Party, UserID
 
-from ..models import Device, DeviceCounter
+from ..models import Device, DeviceCounter, ServiceRequest
 
 
 def _in_model_order(model, wanted: set[str]) -> tuple[str, ...]:
@@ -37,6 +38,8 @@ DEVICE_FIELDS = _in_model_order(Device, {"id", "eui", "device_type", "esme_varia
                                          "payment_mode", "registered_supplier_id"})
 USER_ID_FIELDS = _in_model_order(UserID, {"id", "eui", "party_id", "status"})
 PARTY_FIELDS = _in_model_order(Party, {"id", "name", "short_name", "kind", "licence_status"})
+TRANSFORM_FIELDS = _in_model_order(ServiceRequest, {"id", "request_id", "sender_id", "device_id", "gbcs_originator",
+                                                    "srv", "state", "version", "activation_id", "precommand"})
 
 
 def _columns(model, fields: tuple[str, ...], alias: str) -> str:
@@ -63,6 +66,13 @@ def _device_sql() -> str:
             f"JOIN {qn(UserID._meta.db_table)} s ON s.{qn('id')} = d.{qn('registered_supplier_id')} "
             f"JOIN {qn(Party._meta.db_table)} p ON p.{qn('id')} = s.{qn('party_id')} "
             f"WHERE d.{qn('eui')} = %s")
+
+
+@functools.cache
+def _transformed_sql() -> str:
+    qn = connection.ops.quote_name
+    return (f"SELECT {_columns(ServiceRequest, TRANSFORM_FIELDS, 'r')} FROM {qn(ServiceRequest._meta.db_table)} r "
+            f"WHERE r.{qn('request_id')} = %s AND r.{qn('sender_id')} = %s")
 
 
 @functools.cache
@@ -100,6 +110,18 @@ def device(eui: str) -> Device | None:
     supplier = UserID.from_db(connection.alias, USER_ID_FIELDS, row[a:b])
     supplier.party = Party.from_db(connection.alias, PARTY_FIELDS, row[b:])
     found.registered_supplier = supplier
+    return found
+
+
+def transformed(request_id: str, sender_pk: int) -> ServiceRequest | None:
+    """The stored request ``request_id`` of this sender (any state: the caller checks it is ``transformed``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_transformed_sql(), [request_id, sender_pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    found = ServiceRequest.from_db(connection.alias, TRANSFORM_FIELDS, row)
+    found.precommand = bytes(found.precommand) if found.precommand is not None else None
     return found
 
 

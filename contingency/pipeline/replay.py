@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from portal.models import solr_role_code
 
-from ..models import RequestState, ServiceRequest
+from ..models import Device, RequestState, ServiceRequest
 from . import reads
 from .intake import Intake
 from .refusal import Refused
@@ -53,10 +53,10 @@ def check_request_id(intake: Intake) -> None:
                 raise Refused("counter-not-increasing", f"counter {rid.counter} is not above the last one sent to "
                                                         f"{intake.device.eui} in the name of {intake.gbcs_originator}")
         return
-    row = (ServiceRequest.objects.filter(request_id=str(rid), sender__eui=rid.originator)
-           .select_related("device__registered_supplier__party").first())
+    row = reads.transformed(str(rid), intake.sender.pk) if intake.sender is not None else None
     if row is None or row.state != RequestState.TRANSFORMED or row.srv != request.service_reference_variant:
         raise Refused("pre-command-unknown", f"the DCC issued no unused Pre-Command for {rid} to this sender")
     intake.transformed = row
-    intake.device = row.device
+    if intake.device is None or intake.device.pk != row.device_id:  # the RequestID names it: loaded already
+        intake.device = Device.objects.select_related("registered_supplier__party").get(pk=row.device_id)
     intake.gbcs_originator = row.gbcs_originator
