@@ -24,7 +24,7 @@ from django.utils import timezone
 from lxml import etree
 
 from pki import xmldsig
-from pki.dcc_identity import dcc_signing_identity
+from pki.dcc_identity import signing_identity
 from portal import audit
 from portal.errors import Refusal
 from portal.eui import InvalidEUI64, parse_eui64
@@ -71,7 +71,7 @@ def find_device(device_id: str) -> Device:
 
 def _signing_identity():
     try:
-        return dcc_signing_identity()
+        return signing_identity()
     except LookupError as exc:
         raise AlertRefused(str(exc), code="dcc-signing-identity-missing") from exc
 

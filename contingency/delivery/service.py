@@ -40,7 +40,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from pki import xmldsig
-from pki.dcc_identity import dcc_signing_identity
+from pki.dcc_identity import signing_identity
 from portal import audit
 
 from .. import conf
@@ -169,7 +169,7 @@ def deliver(request_pk: int, *, queue_push) -> str:
     ``queue_push(push_id)`` queues a new push's first attempt (the task passes tasks.queue_after_commit)."""
     # The signing identity first: without it no response could be sent, so nothing goes to the meter (the task
     # fails with LookupError, the row stays as it is and the sweeper tries again once the identity is in place).
-    identity = dcc_signing_identity()
+    identity = signing_identity()
     token = claim(request_pk)
     if token is None:
         return Delivered.NOT_CLAIMED
@@ -188,7 +188,7 @@ def deliver(request_pk: int, *, queue_push) -> str:
 def expire(request_pk: int, *, queue_push) -> bool:
     """Give up an accepted request nobody delivered within SOLR_DELIVERY_EXPIRY_SECONDS: ``expired`` with an E20
     response. Only an ``accepted`` row (never sent) expires: a sent one may have reached the meter."""
-    identity = dcc_signing_identity()
+    identity = signing_identity()
     token = claim(request_pk)
     if token is None:
         return False

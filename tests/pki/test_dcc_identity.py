@@ -63,3 +63,25 @@ def test_generated_key_file_is_0600_even_if_it_existed(tmp_path):
     os.chmod(path, 0o644)
     write_private_key(path, profile.generate_key())
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+@override_settings(DCC_USER_ID=DCC_EUI, PKI_DCC_IDENTITY_CACHE_SECONDS=300)
+def test_the_cached_identity_reads_revocation_on_every_use(smki, dcc_uid, keystore_dir):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from pki.dcc_identity import clear_identity_cache, signing_identity
+    from pki.models import Certificate
+
+    clear_identity_cache()
+    call_command("pki_issue", DCC_EUI, "--kind", "xml-signing", "--into-keystore", DCC_XML_SIGNING_KEY_REF,
+                 "--out", str(keystore_dir.parent / "dcc.pem"))
+    cert, key = signing_identity()
+    with CaptureQueriesContext(connection) as queries:
+        assert signing_identity() == (cert, key)  # the cached pair ...
+    assert len(queries.captured_queries) == 1 and "revoked_at" in queries.captured_queries[0]["sql"]  # ... re-read
+    # Revoked by another process (no signal reaches this one): the very next use refuses.
+    Certificate.objects.filter(pk=cert.pk).update(revoked_at=timezone.now() - timezone.timedelta(seconds=1))
+    with pytest.raises(LookupError):
+        signing_identity()

@@ -194,7 +194,7 @@ def test_without_the_dcc_signing_identity_nothing_goes_to_the_meter(world, monke
     def missing():
         raise LookupError("no DCC XML signing key")
 
-    monkeypatch.setattr(service, "dcc_signing_identity", missing)
+    monkeypatch.setattr(service, "signing_identity", missing)
     request = accepted_request(world)
     with pytest.raises(LookupError):
         service.deliver(request.pk, queue_push=Queue())
