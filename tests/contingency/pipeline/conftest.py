@@ -1,6 +1,7 @@
 """Fixtures of the front door tests: the world (world.py) with the official XSD configured, a stand-in for the ADT
-room's ``check_and_count`` (tests only: the real one comes with the adt-quarantine branch), and ``send``, which
-posts a request and holds every DUIS answer to the XSD and to the DCC's signature."""
+room's ``check_and_count`` (so a test of another check chooses check 11's verdict; test_adt_http.py and
+test_emitted_documents.py override ``adt`` to run the real counting), and ``send``, which posts a request and holds
+every DUIS answer to the XSD and to the DCC's signature."""
 
 from __future__ import annotations
 
