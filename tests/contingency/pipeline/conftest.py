@@ -74,7 +74,7 @@ def send(world, duis_schema):
         reply = Reply(response.status_code, response["Content-Type"], response.content)
         if reply.content_type.startswith("application/xml"):
             # Every DUIS answer: valid against the official XSD and signed by the DCC (our verifier here; the JDK in
-            # test_jdk.py).
+            # test_emitted_documents.py).
             assert duis_schema.errors(etree.fromstring(reply.body)) == []
             from cryptography import x509
 
