@@ -373,3 +373,11 @@ def test_a_document_of_another_signer_is_refused_by_both_verifiers(env, java, du
         xmldsig.verify(forged, certificate=_dcc_certificate(env.world))
     [(status, _)] = jdk.verdicts(java, jdk.write_documents(tmp_path, [forged], env.world.dcc_cert_pem))
     assert status == 1
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("", pytest.skip.Exception), ("1", pytest.fail.Exception)])
+def test_without_java_the_jdk_check_is_skipped_but_fails_under_ci(monkeypatch, ci, outcome):
+    monkeypatch.setattr(jdk.shutil, "which", lambda name: None)
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="java is not on PATH"):
+        jdk.java_or_skip()
