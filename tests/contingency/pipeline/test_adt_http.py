@@ -8,7 +8,7 @@ counting query), every alert from its Alert and Push rows.
 * over the warning level: accepted and queued for delivery, a DCC alert queued for the sender, a note
   (AdtNotice) for the service desk — once per window period;
 * over the quarantine level: stored ``quarantined``, never queued for delivery, the meter unchanged, a DCC alert
-  to the sender naming the request;
+  to the sender naming the request; released by two operators, it is delivered;
 * no active ADT for (sender, SRV, the device's Supplier): refused ``adt-missing`` (403, no DUIS document);
 * counts are per (User ID, SRV, target Supplier): another target Supplier's requests (same sender, same SRV)
   count under their own key.
@@ -24,7 +24,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from lxml import etree
 
-from contingency.adt import counting
+from contingency.adt import counting, quarantine
 from contingency.delivery import service, tasks
 from contingency.duis import codes
 from contingency.gbcs import signature
@@ -213,6 +213,23 @@ def test_over_the_quarantine_level_the_request_is_kept_and_never_delivered(world
     assert not Push.objects.filter(key=f"response:{kept.request_id}").exists()
     kept.refresh_from_db()
     assert kept.state == "quarantined" and kept.sent_at is None
+
+
+def test_a_quarantined_request_released_with_four_eyes_is_then_delivered(world, send, queued, cast,
+                                                                         django_capture_on_commit_callbacks):
+    adt_threshold(world, world.failed_es, warning=1, quarantine=1)
+    accepted(smets1_credit(world, send))
+    with django_capture_on_commit_callbacks(execute=True):
+        kept = accepted(transform_and_sign(world, send, ESME, world.es_digital)[1])
+    assert kept.state == "quarantined" and queued.requests == []
+    decision = quarantine.request_decision(cast.dcc_operator1.user, kept, "release")
+    with django_capture_on_commit_callbacks(execute=True):
+        released = quarantine.approve_decision(cast.dcc_operator2.user, decision)
+    assert released.state == "accepted" and queued.requests == [kept.pk]
+    # What was kept is what goes to the meter: the Signed Pre-Command the SRP sent before the quarantine.
+    assert tasks.deliver_request.apply(args=[kept.pk]).get()["outcome"] == "responded"
+    assert payment_modes()[ESME] == "credit"
+    assert Push.objects.get(key=f"response:{kept.request_id}").recipient == world.solr.uid
 
 
 def _refused_adt_missing(reply) -> None:
