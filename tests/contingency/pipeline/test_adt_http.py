@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from types import SimpleNamespace
 
 import pytest
 from django.db.models import Sum
@@ -81,14 +82,10 @@ def queued(monkeypatch, settings):
     settings.SOLR_GATEWAY_LATENCY_SECONDS = 0.0
     settings.SOLR_GATEWAY_JITTER_SECONDS = 0.0
 
-    class Queued:
-        requests: list[int] = []
-        pushes: list[int] = []
-
-    Queued.requests, Queued.pushes = [], []
-    monkeypatch.setattr(tasks.deliver_request, "delay", Queued.requests.append)
-    monkeypatch.setattr(tasks.deliver_push, "delay", Queued.pushes.append)
-    return Queued
+    queued = SimpleNamespace(requests=[], pushes=[])
+    monkeypatch.setattr(tasks.deliver_request, "delay", queued.requests.append)
+    monkeypatch.setattr(tasks.deliver_push, "delay", queued.pushes.append)
+    return queued
 
 
 def counted(threshold) -> tuple[int, int]:
