@@ -10,8 +10,8 @@ counting query), every alert from its Alert and Push rows.
 * over the quarantine level: stored ``quarantined``, never queued for delivery, the meter unchanged, a DCC alert
   to the sender naming the request; released by two operators, it is delivered;
 * no active ADT for (sender, SRV, the device's Supplier): refused ``adt-missing`` (403, no DUIS document);
-* counts are per (User ID, SRV, target Supplier): another target Supplier's requests (same sender, same SRV)
-  count under their own key.
+* counts are per (User ID, SRV, target Supplier): another target Supplier's requests, another sender's, and
+  another SRV's count under their own keys.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ from contingency.models import (
     RejectedRequest,
     ServiceRequest,
 )
-from portal.models import AuditRecord
+from contingency.service_matrix.services import allow
+from portal.models import AuditRecord, solr_role_code
 
 from .world import (
     ESME,
@@ -49,9 +50,11 @@ from .world import (
     SMETS1_ESME,
     SOLR_EUI,
     add_second_failed_supplier,
+    add_second_sender,
     adt_threshold,
     payment_modes,
     pre_command_of,
+    read_payment_mode,
     request,
     rid,
     signed_pre_command,
@@ -280,3 +283,29 @@ def test_counts_are_per_target_supplier(world, send):
     assert sorted(AdtNotice.objects.values_list("target_supplier__eui", "count")) == sorted(
         [(world.failed_es.eui, 2), (second_uid.eui, 2)])
     assert len({counting.counter_key(t) for t in (first_key, second_key, gas_key)}) == 3
+
+
+def test_counts_are_per_sender_and_per_srv(world, send, cast):
+    other = add_second_sender(world)  # another SRP's SoLR Contingency User ID, acting on the same failed Supplier
+    mine = adt_threshold(world, world.failed_es, warning=1, quarantine=5)
+    theirs = adt_threshold(world, world.failed_es, warning=1, quarantine=5, sender=other.uid)
+    # SRV 6.2.9 (read the payment mode) allowed for the role and instructed: counted under its own key.
+    world.instruction.srvs = ["1.6", "6.2.9"]
+    world.instruction.save()
+    allow(cast.dcc_operator1.user, solr_role_code(), "6.2.9", [1], "Read Device Configuration (Payment Mode)")
+    reads = adt_threshold(world, world.failed_es, warning=1, quarantine=5, srv="6.2.9")
+
+    m1 = accepted(smets1_credit(world, send))
+    t1 = accepted(smets1_credit(world, send, sender=other))
+    t2 = accepted(smets1_credit(world, send, sender=other))
+    assert (t1.sender, t2.sender) == (other.uid, other.uid)
+    assert [verdict_of(r.request_id) for r in (m1, t1, t2)] == [("ok", 1), ("ok", 1), ("warning", 2)]
+    r1 = accepted(send("S", world.solr.sign(request(rid(SOLR_EUI, ESME, world.next_counter()), 1, "6.2.9",
+                                                    read_payment_mode()))))
+    assert (r1.srv, verdict_of(r1.request_id)) == ("6.2.9", ("ok", 1))
+    assert (counted(mine), counted(theirs), counted(reads)) == ((1, 1), (2, 2), (1, 1))
+    m2 = accepted(smets1_credit(world, send))
+    assert verdict_of(m2.request_id) == ("warning", 2)
+    assert (counted(mine), counted(theirs), counted(reads)) == ((2, 2), (2, 2), (1, 1))
+    assert sorted(AdtNotice.objects.values_list("sender__eui", "srv", "count")) == sorted(
+        [(SOLR_EUI, "1.6", 2), (other.uid.eui, "1.6", 2)])

@@ -153,15 +153,30 @@ def add_second_failed_supplier(world: World) -> UserID:
     return uid
 
 
+SECOND_SOLR_EUI = "90-B3-D5-1F-50-00-0A-01"
+
+
+def add_second_sender(world: World) -> Signer:
+    """Another SRP's SoLR Contingency User ID (SECOND_SOLR_EUI) with its XML signing certificate, instructed for and
+    actively acting on the same failed Supplier as the world's SRP (instruction "OFG-3")."""
+    srp = PartyFactory(kind=PartyKind.SRP, name="Other Shared Resource", short_name="other-shared-resource")
+    uid = UserIDFactory(eui=SECOND_SOLR_EUI, party=srp, roles=[solr_role_code()])
+    _instruct(world.failed_es.party, uid, world.operator, "OFG-3")
+    return _signer(uid, CertificateKind.XML_SIGNING)
+
+
 def adt_threshold(world: World, target: UserID, *, warning: int = 1000, quarantine: int = 1000,
-                  window_minutes: int = 1440, srv: str = "1.6", active: bool = True) -> AdtThreshold:
-    """An ADT row of the SRP for (its SoLR Contingency User ID, ``srv``, ``target``: a Supplier User ID), in an
-    approved file of its own (the file rules are tested in tests/contingency/test_adt_*). The default window is a
-    day, so the warning's once-per-period note does not straddle a period boundary while a test runs."""
-    adt_file = AdtFile.objects.create(party=world.solr.uid.party, uploaded_by=PersonFactory(), file_name="adt.csv",
+                  window_minutes: int = 1440, srv: str = "1.6", active: bool = True,
+                  sender: UserID | None = None) -> AdtThreshold:
+    """An ADT row of the sender's SRP (default: the world's SoLR Contingency User ID) for (sender, ``srv``,
+    ``target``: a Supplier User ID), in an approved file of its own (the file rules are tested in
+    tests/contingency/test_adt_*). The default window is a day, so the warning's once-per-period note does not
+    straddle a period boundary while a test runs."""
+    sender = sender or world.solr.uid
+    adt_file = AdtFile.objects.create(party=sender.party, uploaded_by=PersonFactory(), file_name="adt.csv",
                                       sha256="0" * 64, size=1,
                                       state=AdtFileState.ACTIVE if active else AdtFileState.SUPERSEDED)
-    return AdtThreshold.objects.create(file=adt_file, line=2, user_id=world.solr.uid, srv=srv, target_supplier=target,
+    return AdtThreshold.objects.create(file=adt_file, line=2, user_id=sender, srv=srv, target_supplier=target,
                                        warning_level=warning, quarantine_level=quarantine,
                                        window_minutes=window_minutes, active=active)
 
@@ -250,6 +265,9 @@ def transform_and_sign(world: World, send, device: str, digital: Signer, *, coun
     return i0, send("S", world.solr.sign(request(rid(SOLR_EUI, device, counter), 5, body=signed_pre_command(gbcs))))
 
 
-def smets1_credit(world: World, send, device: str = SMETS1_ESME, *, counter: int | None = None):
-    """SRV 1.6 to Credit, CV 1, to a SMETS1 meter at serviceS (one request, accepted at once)."""
-    return send("S", world.solr.sign(request(rid(SOLR_EUI, device, counter or world.next_counter()), 1)))
+def smets1_credit(world: World, send, device: str = SMETS1_ESME, *, counter: int | None = None,
+                  sender: Signer | None = None):
+    """SRV 1.6 to Credit, CV 1, to a SMETS1 meter at serviceS (one request, accepted at once), from the world's SoLR
+    Contingency User ID or ``sender``."""
+    sender = sender or world.solr
+    return send("S", sender.sign(request(rid(sender.uid.eui, device, counter or world.next_counter()), 1)))
