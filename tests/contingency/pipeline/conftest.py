@@ -1,6 +1,7 @@
 """Fixtures of the front door tests: the world (world.py) with the official XSD configured, a stand-in for the ADT
-room's ``check_and_count`` (tests only: the real one comes with the adt-quarantine branch), and ``send``, which
-posts a request and holds every DUIS answer to the XSD and to the DCC's signature."""
+room's ``check_and_count`` (so a test of another check chooses check 11's verdict; test_adt_http.py and
+test_emitted_documents.py override ``adt`` to run the real counting), and ``send``, which posts a request and holds
+every DUIS answer to the XSD and to the DCC's signature."""
 
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def send(world, duis_schema):
         reply = Reply(response.status_code, response["Content-Type"], response.content)
         if reply.content_type.startswith("application/xml"):
             # Every DUIS answer: valid against the official XSD and signed by the DCC (our verifier here; the JDK in
-            # test_jdk.py).
+            # test_emitted_documents.py).
             assert duis_schema.errors(etree.fromstring(reply.body)) == []
             from cryptography import x509
 
