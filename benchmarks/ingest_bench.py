@@ -216,6 +216,7 @@ def load_main(argv: list[str]) -> None:
     headers = {"Content-Type": "application/xml"}
     start = time.perf_counter() + 0.2
     stop_at = start + seconds
+    cpu_started = time.process_time()
 
     def worker() -> None:
         session = requests.Session()
@@ -255,7 +256,8 @@ def load_main(argv: list[str]) -> None:
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - start
-    print(json.dumps({"n": len(latencies), "elapsed": elapsed, "latencies": latencies, "codes": codes,
+    print(json.dumps({"n": len(latencies), "elapsed": elapsed, "cpu": time.process_time() - cpu_started,
+                      "latencies": latencies, "codes": codes,
                       "statuses": statuses, "errors": collections.Counter(errors), "exhausted": len(latencies)
                       + len(errors) >= len(bodies)}))
 
@@ -332,7 +334,9 @@ def bench_backend(backend: str, args) -> dict:
         import requests
 
         wait_for(lambda: requests.get(f"http://127.0.0.1:{port}/", timeout=2).status_code < 500, "gunicorn")
-        result = {"backend": backend, "workers": args.workers}
+        result = {"backend": backend, "workers": args.workers,
+                  "load_average_at_start": Path("/proc/loadavg").read_text().split()[0]}
+        print(f"  load average at start: {result['load_average_at_start']}", flush=True)
         used = 0
 
         # The fixed-rate run's meters are set aside first, so that saturation cannot use them up.
@@ -357,10 +361,14 @@ def bench_backend(backend: str, args) -> dict:
         web_cpu, db_cpu = tree_cpu(gunicorn.pid), tree_cpu(postmaster) if postmaster else 0.0
         sat = run_load(url, take(args.max_rate * args.seconds), work, "saturate", args.seconds, args.connections)
         web_cpu, db_cpu = tree_cpu(gunicorn.pid) - web_cpu, (tree_cpu(postmaster) - db_cpu) if postmaster else 0.0
-        result["cpu_ms_per_request"] = {"gunicorn": 1000 * web_cpu / max(sat["n"], 1),
-                                        "postgres": 1000 * db_cpu / max(sat["n"], 1)}
-        print(f"  CPU per request during saturation: gunicorn {result['cpu_ms_per_request']['gunicorn']:.1f} ms, "
-              f"PostgreSQL {result['cpu_ms_per_request']['postgres']:.1f} ms", flush=True)
+        cpu = result["cpu_ms_per_request"] = {"gunicorn": 1000 * web_cpu / max(sat["n"], 1),
+                                              "postgres": 1000 * db_cpu / max(sat["n"], 1),
+                                              "load generator": 1000 * sat["cpu"] / max(sat["n"], 1)}
+        # Derived, not measured: what two cores would serve if nothing but gunicorn and the database ran on them.
+        result["two_cores_server_only"] = 2000 / max(cpu["gunicorn"] + cpu["postgres"], 0.001)
+        print(f"  CPU per request during saturation: gunicorn {cpu['gunicorn']:.1f} ms, PostgreSQL "
+              f"{cpu['postgres']:.1f} ms, the load generator {cpu['load generator']:.1f} ms (so two cores serving "
+              f"nothing else: about {result['two_cores_server_only']:.0f} requests/s, derived)", flush=True)
         result["saturation"] = {"rate": sat["n"] / sat["elapsed"], "n": sat["n"], "codes": sat["codes"],
                                 "errors": sat["errors"], "exhausted": sat["exhausted"],
                                 "p50_ms": 1000 * pct(sat["latencies"], 50), "p99_ms": 1000 * pct(sat["latencies"], 99)}
