@@ -293,6 +293,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A broker outage (docs/delivery.md): a worker that loses the broker keeps trying to reach it for as long as the
+# outage lasts. Celery's default gives up after 100 attempts (about 46 minutes at its 30 s cap between attempts) and
+# the worker exits. Tasks running when the connection drops finish: their work is in the database, not the broker
+# (Celery 6 is to cancel them by default, and a delivery cut off mid-send would be sent again, a replay to the meter).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = env("CELERY_TASK_ALWAYS_EAGER", False)
 # Periodic work; later issues add their entries here.

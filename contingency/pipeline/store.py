@@ -26,17 +26,15 @@ from .refusal import Refused
 
 
 def queue_for_delivery(request: ServiceRequest) -> None:
-    """The hook issue 11 (delivery) fills: queue an ``accepted`` request for delivery to its device.
+    """Queue an ``accepted`` request for delivery to its device (``contingency.delivery.tasks.deliver_request``).
 
-    Called on commit for every request stored ``accepted``. Until issue 11 adds the Celery task
-    ``contingency.delivery.tasks.deliver_request`` this does nothing: the accepted rows wait in the database (its
-    sweeper picks up every ``accepted`` row, so nothing is lost). Once the task exists it is queued here.
+    Called on commit for every request stored ``accepted``. It never raises: a broker that refuses the message (an
+    outage) leaves the committed request to the delivery sweeper, and the sender still gets its answer (DESIGN §6;
+    docs/delivery.md, "A broker outage").
     """
     from ..delivery import tasks
 
-    deliver = getattr(tasks, "deliver_request", None)
-    if deliver is not None:
-        deliver.delay(request.pk)
+    tasks.queue_request(request.pk)
 
 
 def store(intake: Intake) -> ServiceRequest:
