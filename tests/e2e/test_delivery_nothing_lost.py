@@ -1,8 +1,12 @@
 """Nothing is lost (DESIGN §6; issue 11 point 5), with real Celery worker processes on the configured broker and the
-test database: a worker killed with SIGKILL in the middle of a batch, the embedded broker's folder unwritable for a
-while, a meter that never answers. Every accepted request reaches exactly one outcome, each Service Response is
-POSTed to the sender's endpoint exactly once (counted at the test's HTTP endpoint), every meter ends in the right
-payment mode.
+test database: a worker killed with SIGKILL in the middle of a batch, a broker outage during a batch (the embedded
+broker's folder unwritable for a while; on the production path the Redis server itself stopped and started again),
+a meter that never answers. Every accepted request reaches exactly one outcome, each Service Response is POSTed to
+the sender's endpoint exactly once (counted at the test's HTTP endpoint), every meter ends in the right payment mode.
+
+The Redis outage needs the control of the very Redis server the run uses: SOLR_TEST_REDIS_CTL names a command that
+takes ``stop`` (the server gone: connections refused, its queued messages lost) and ``start`` (the same server on the
+same port, returning once it answers). .ci/run provides it (.ci/redis-ctl); under CI its absence fails the test.
 
 The workers sign Service Responses, so they need the DCC's signing key: here the key store is the one of the test
 run's data directory (which the workers share), not a per-test folder. The sweepers are called by the test where a
@@ -13,16 +17,20 @@ requests move again within seconds rather than a minute.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import transaction
 
 from contingency.delivery import tasks
 from contingency.models import (
@@ -34,6 +42,7 @@ from contingency.models import (
     ServiceRequest,
     SimulatedMeter,
 )
+from contingency.pipeline import store
 from portal.celery import app
 from tests.contingency.delivery.requests import accepted_request
 from tests.contingency.gateway.conftest import endpoint, world  # noqa: F401 - fixtures
@@ -42,6 +51,7 @@ from tests.helpers.waiting import wait_until
 
 BATCH = 24
 STUCK_SECONDS = "4"
+OUTAGE_SECONDS = 8  # how long the Redis server stays down, in the middle of the batch
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -69,24 +79,48 @@ def delivery_env(settings, monkeypatch):
         setattr(settings, name, float(value))
 
 
+# The celery command with kombu's pace of reconnection attempts quickened (every 0.05 s instead of 2, 4, … up to 30 s
+# apart): Celery's default of 100 attempts, which once used up stop the worker, then lasts 5 s instead of 46 minutes,
+# so an outage of OUTAGE_SECONDS shows whether a worker gives up (portal/settings.py: it must not).
+QUICK_RECONNECT_CELERY = (
+    "import functools, kombu.connection as kc; "
+    "kc.Connection.ensure_connection = functools.partialmethod(kc.Connection.ensure_connection, "
+    "interval_start=0.05, interval_step=0, interval_max=0.05); "
+    "from celery.__main__ import main; main()"
+)
+
+
 class Workers:
     """Real worker processes, each in a process group of its own so SIGKILL takes the pool children too."""
 
     def __init__(self):
         self.procs: list[subprocess.Popen] = []
+        self.names: dict[int, str] = {}
 
-    def start(self) -> subprocess.Popen:
+    def start(self, *, quick_reconnect: bool = False) -> subprocess.Popen:
         env = dict(os.environ, DATABASE_URL=database_url_for_subprocess(), CELERY_TASK_ALWAYS_EAGER="0")
+        name = f"delivery-{uuid.uuid4().hex[:8]}"
+        celery = [sys.executable, "-c", QUICK_RECONNECT_CELERY] if quick_reconnect else \
+            [str(Path(sys.executable).parent / "celery")]
         proc = subprocess.Popen(
-            [str(Path(sys.executable).parent / "celery"), "-A", "portal", "worker", "--pool=prefork",
+            [*celery, "-A", "portal", "worker", "--pool=prefork",
              "--concurrency=2", "--loglevel=WARNING", "--without-heartbeat", "--without-mingle", "--without-gossip",
-             f"--hostname=delivery-{uuid.uuid4().hex[:8]}@%h"],
+             f"--hostname={name}@%h"],
             cwd=PROJECT_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         self.procs.append(proc)
-        wait_until(lambda: app.control.ping(timeout=0.5), timeout=60, interval=0.2,
+        self.names[proc.pid] = name
+        wait_until(lambda: name in self.answering(), timeout=60, interval=0.2,
                    what="a ping answer from the Celery worker",
                    abort=lambda: f"worker exited {proc.returncode}" if proc.poll() is not None else None)
         return proc
+
+    def answering(self) -> set[str]:
+        """The names of the workers that answer a ping now."""
+        return {reply.split("@")[0] for answer in app.control.ping(timeout=1.0) for reply in answer}
+
+    def exited(self) -> str | None:
+        gone = [f"{self.names[p.pid]} exited {p.returncode}" for p in self.procs if p.poll() is not None]
+        return ", ".join(gone) or None
 
     def kill(self, proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -133,8 +167,18 @@ def unwritable(folder: Path, on: bool) -> None:
         folder.chmod(0o500 if on else 0o700)
 
 
+def through_the_front_door(world, meter: Device) -> ServiceRequest:  # noqa: F811 - the fixture's value
+    """An accepted request stored as the front door stores it (contingency.pipeline.store): the row committed, then
+    the front door's own on-commit hook queues it. An exception here is what the front door's view would raise
+    after its commit: an answer that is not I99 for a request that is stored."""
+    with transaction.atomic():
+        row = accepted_request(world, meter)
+        transaction.on_commit(lambda: store.queue_for_delivery(row))
+    return row
+
+
 def enqueue(request_pk: int) -> None:
-    """What the front door's on-commit hook does; a broker that refuses the message leaves it to the sweeper."""
+    """Queue a stored request's delivery (the kill and silent-meter tests); a refusal leaves it to the sweeper."""
     try:
         tasks.deliver_request.delay(request_pk)
     except Exception:  # noqa: BLE001 - any broker failure: the row is stored, the sweeper queues it later
@@ -201,19 +245,18 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(world, endpoint,
 def test_an_unwritable_broker_folder_for_a_while_delays_but_loses_nothing(world, endpoint, delivery_env,  # noqa: F811
                                                                           workers):
     if not str(django_settings.CELERY_BROKER_URL).startswith("filesystem://"):
-        pytest.skip("Redis outage: see docs/delivery.md (the test cannot reach the Redis server's control)")
+        pytest.skip("the embedded broker's outage; on Redis the Redis outage test below runs instead")
     meters = make_meters(world, BATCH)
     workers.start()
     queue = Path(django_settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
-    requests = [accepted_request(world, meter) for meter in meters]
-    for r in requests[: BATCH // 2]:
-        enqueue(r.pk)
+    requests = [through_the_front_door(world, meter) for meter in meters[: BATCH // 2]]
     # The outage: the folder cannot be written. Root ignores a folder's mode, so as root the folder is made
     # immutable (chattr +i: nothing can be added to it or taken from it); otherwise its mode is 0500.
     unwritable(queue, True)
     try:
-        for r in requests[BATCH // 2:]:
-            enqueue(r.pk)  # refused by the broker: these stay accepted, for the sweeper
+        for meter in meters[BATCH // 2:]:
+            # Refused by the broker: the front door's commit still returns, and these stay accepted, for the sweeper.
+            requests.append(through_the_front_door(world, meter))
         sweep()  # refused too
         time.sleep(3)
         assert ServiceRequest.objects.filter(pk__in=[r.pk for r in requests[BATCH // 2:]],
@@ -222,6 +265,102 @@ def test_an_unwritable_broker_folder_for_a_while_delays_but_loses_nothing(world,
         unwritable(queue, False)
     wait_until(finished([r.pk for r in requests]), timeout=180, interval=0.5, what="every request's outcome")
     time.sleep(1.0)
+    assert_nothing_lost(world, endpoint, requests, meters)
+
+
+@pytest.fixture
+def redis_server():
+    """(control command, host, port) of the test run's Redis server: SOLR_TEST_REDIS_CTL (set by .ci/run) stops and
+    starts it. Asked first, so a run that cannot have the test skips (or, under CI, fails) before the world is made."""
+    broker = urlsplit(str(django_settings.CELERY_BROKER_URL))
+    if broker.scheme not in ("redis", "rediss"):
+        pytest.skip("the Redis outage needs Redis as the broker (the embedded broker's outage is the test above)")
+    command = os.environ.get("SOLR_TEST_REDIS_CTL", "")
+    if not command:
+        message = ("SOLR_TEST_REDIS_CTL is not set: the Redis outage test cannot stop and start the Redis server the "
+                   "run uses (.ci/run sets it to .ci/redis-ctl; see docs/delivery.md)")
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return shlex.split(command), broker.hostname or "127.0.0.1", broker.port or 6379
+
+
+# Run by `manage.py shell` in a new process: the front door's hook for one request, timed; prints the seconds.
+FRESH_PROCESS_QUEUES = (
+    "import time; from contingency.models import ServiceRequest; from contingency.pipeline import store; "
+    "started = time.monotonic(); store.queue_for_delivery(ServiceRequest(pk=0)); print(time.monotonic() - started)"
+)
+
+
+def redis_answers(host: str, port: int) -> bool:
+    """True when something accepts a connection at the broker's address (a stopped server refuses it)."""
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except OSError:
+        return False
+    return True
+
+
+def test_a_redis_outage_in_the_middle_of_a_batch_delays_but_loses_nothing(redis_server, world, endpoint,  # noqa: F811
+                                                                           delivery_env, workers, monkeypatch):
+    ctl, host, port = redis_server
+
+    def redis(action: str) -> None:
+        subprocess.run([*ctl, action], check=True, timeout=60, stdout=subprocess.DEVNULL)
+
+    assert redis_answers(host, port), f"the broker {host}:{port} does not answer before the test"
+    # A slower meter (0.5 s a command) so the outage falls in the middle of the workers' work, not after it.
+    monkeypatch.setenv("SOLR_GATEWAY_LATENCY_SECONDS", "0.5")
+    meters = make_meters(world, BATCH)
+    # Two workers: one as deployed, one whose reconnection attempts come quickly enough to use up Celery's default
+    # limit during the outage (QUICK_RECONNECT_CELERY).
+    workers.start()
+    workers.start(quick_reconnect=True)
+    requests = [through_the_front_door(world, meter) for meter in meters[: BATCH // 2]]
+    wait_until(lambda: ServiceRequest.objects.filter(state=RequestState.RESPONDED).count() >= 3, timeout=60,
+               interval=0.05, what="the workers under way")
+
+    # The outage: the server shut down without saving, so the messages it held (the rest of the first half, the
+    # pushes of the Service Responses) are gone, as after a crash, and every connection to it is refused.
+    redis("stop")
+    down_at = time.monotonic()
+    try:
+        assert not redis_answers(host, port), "the control stopped a Redis server, but not the broker's"
+        in_flight = ServiceRequest.objects.filter(pk__in=[r.pk for r in requests],
+                                                  state__in=(RequestState.ACCEPTED, RequestState.SENT)).count()
+        assert in_flight > 0, "the workers finished the first half before the outage: nothing was tested"
+        # The front door goes on accepting while the broker is down: each request is stored and its commit
+        # returns (the hook cannot queue it: the sweeper will), and it is not held up by the outage.
+        held = []
+        for meter in meters[BATCH // 2:]:
+            started = time.monotonic()
+            requests.append(through_the_front_door(world, meter))
+            held.append(time.monotonic() - started)
+        sweep()  # what beat would do now: refused too
+        # A web process started during the outage (a new gunicorn worker) has never reached the broker or the
+        # result backend: its first request is not held up either.
+        fresh = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", FRESH_PROCESS_QUEUES], cwd=PROJECT_DIR, timeout=120,
+            env=dict(os.environ, DATABASE_URL=database_url_for_subprocess()), capture_output=True, text=True)
+        assert fresh.returncode == 0, fresh.stderr
+        fresh_held = float(fresh.stdout.split()[-1])
+        time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - down_at)))
+        assert not redis_answers(host, port)
+        assert ServiceRequest.objects.filter(pk__in=[r.pk for r in requests[BATCH // 2:]],
+                                             state=RequestState.ACCEPTED).count() == BATCH - BATCH // 2
+    finally:
+        redis("start")
+    assert max(held) < 5, f"the front door was held up by the broker outage: {held}"
+    assert fresh_held < 5, f"a new web process was held up by the broker outage: {fresh_held:.1f} s"
+
+    # The same worker processes come back to the restarted server by themselves (none exited: abort), and the
+    # sweeper queues again what the outage lost or refused.
+    wait_until(lambda: workers.answering() == set(workers.names.values()), timeout=120, interval=0.5,
+               what="a ping answer from both workers after the restart", abort=workers.exited)
+    wait_until(finished([r.pk for r in requests]), timeout=180, interval=0.5, what="every request's outcome",
+               abort=workers.exited)
+    time.sleep(1.0)  # a duplicate POST, if any, would arrive now
+    assert workers.exited() is None and len(workers.procs) == 2
     assert_nothing_lost(world, endpoint, requests, meters)
 
 
