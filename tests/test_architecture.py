@@ -1,7 +1,9 @@
 """The import rules of docs/architecture.md (DESIGN §3), read from the source with ``ast``.
 
 Every import counts, also one inside a function (they run too, only later); imports under
-``if TYPE_CHECKING:`` do not (they never run). Migrations are left out: Django loads them itself.
+``if TYPE_CHECKING:`` do not (they never run), except where a rule says so: between the alerts and delivery
+rooms even a type hint may not point back (``import_graph(type_checking=True)``). Migrations are left out:
+Django loads them itself.
 """
 
 from __future__ import annotations
@@ -38,29 +40,31 @@ def _type_checking_only(node: ast.AST) -> bool:
         or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"))
 
 
-def _import_nodes(tree: ast.AST):
-    """Every Import / ImportFrom in the tree, at any depth, except those under ``if TYPE_CHECKING:``."""
+def _import_nodes(tree: ast.AST, type_checking: bool = False):
+    """Every Import / ImportFrom in the tree, at any depth; those under ``if TYPE_CHECKING:`` only if
+    ``type_checking``."""
     stack = [tree]
     while stack:
         node = stack.pop()
         if isinstance(node, ast.Import | ast.ImportFrom):
             yield node
         for child in ast.iter_child_nodes(node):
-            if not _type_checking_only(child):
+            if type_checking or not _type_checking_only(child):
                 stack.append(child)
 
 
 @cache
-def imported_names(module: str) -> frozenset[str]:
+def imported_names(module: str, type_checking: bool = False) -> frozenset[str]:
     """Every dotted name ``module`` imports (``from a import b`` gives ``a.b``: b may be a module)."""
     path = project_modules()[module]
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    return names_in_source(path.read_text(), package, str(path))
+    return names_in_source(path.read_text(), package, str(path), type_checking=type_checking)
 
 
-def names_in_source(source: str, package: str, filename: str = "<source>") -> frozenset[str]:
+def names_in_source(source: str, package: str, filename: str = "<source>", *,
+                    type_checking: bool = False) -> frozenset[str]:
     names = set()
-    for node in _import_nodes(ast.parse(source, filename)):
+    for node in _import_nodes(ast.parse(source, filename), type_checking):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
             continue
@@ -84,10 +88,11 @@ def _project_module(name: str) -> str | None:
 
 
 @cache
-def import_graph() -> dict[str, frozenset[str]]:
+def import_graph(type_checking: bool = False) -> dict[str, frozenset[str]]:
+    """Module → the project modules it imports; with ``type_checking``, imports under ``if TYPE_CHECKING:`` too."""
     graph = {}
     for module in project_modules():
-        targets = {_project_module(name) for name in imported_names(module)}
+        targets = {_project_module(name) for name in imported_names(module, type_checking)}
         targets.discard(None)
         targets.discard(module)
         graph[module] = frozenset(targets)
@@ -168,6 +173,7 @@ def f():
     assert {"contingency.duis.rules", "contingency.models.Device", "django.db.transaction",
             "pki.repository"} <= names
     assert not any(name.startswith("portal.models") for name in names)
+    assert "portal.models.UserID" in names_in_source(source, "contingency.duis", type_checking=True)
 
 
 def test_the_graph_sees_imports_inside_functions_and_relative_imports():
@@ -236,6 +242,43 @@ def test_delivery_does_not_import_the_pipeline():
     offenders = {m: sorted(t for t in import_graph()[m] if t.startswith("contingency.pipeline"))
                  for m in modules_under("contingency.delivery")}
     assert {m: t for m, t in offenders.items() if t} == {}
+
+
+ALERTS_AND_DELIVERY = ("contingency.alerts", "contingency.delivery")
+
+
+def _in_rooms(module: str, rooms: tuple[str, ...]) -> bool:
+    return any(module == room or module.startswith(room + ".") for room in rooms)
+
+
+def _reached(module: str, graph: dict[str, frozenset[str]]) -> set[str]:
+    """Every project module ``module`` imports, directly or through others."""
+    seen, todo = set(), [module]
+    while todo:
+        for target in graph[todo.pop()]:
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen
+
+
+def test_alerts_and_delivery_import_one_way_type_hints_included():
+    """No cycle through a module of contingency.alerts or contingency.delivery, even one closed only by an import
+    under ``if TYPE_CHECKING:`` (docs/architecture.md, "alerts and delivery"): the gateway reports device alerts
+    to the alerts (gateway → alerts), the alerts queue their pushes through delivery.queue (alerts → queue)."""
+    graph = import_graph(type_checking=True)
+    assert [c for c in cycles(graph) if any(_in_rooms(m, ALERTS_AND_DELIVERY) for m in c)] == []
+
+
+def test_the_alerts_never_reach_the_device_gateway():
+    """What the alerts import of delivery is the layer below both (push rows, the push task and its queuing): never
+    the gateway, nor the request delivery that calls it, directly or through another module, type hints included."""
+    graph = import_graph(type_checking=True)
+    above = ("contingency.delivery.gateway", "contingency.delivery.service", "contingency.delivery.tasks")
+    reached = {m: sorted(t for t in _reached(m, graph) if _in_rooms(t, above))
+               for m in modules_under("contingency.alerts")}
+    assert {m: t for m, t in reached.items() if t} == {}
+    assert "contingency.delivery.queue" in _reached("contingency.alerts.services", graph)  # the check sees imports
 
 
 def test_the_rules_modules_import_no_model():

@@ -30,7 +30,7 @@ from portal.errors import Refusal
 from portal.eui import InvalidEUI64, parse_eui64
 from portal.models import UserID
 
-from ..delivery.tasks import queue_after_commit
+from ..delivery.queue import queue_after_commit
 from ..duis import alerts as duis_alerts
 from ..gbcs import alerts as gbcs_alerts
 from ..gbcs.errors import GbcsRefused
