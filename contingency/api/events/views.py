@@ -193,7 +193,8 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Instruction.objects.none()
-        return events_for(self.request.user)
+        # The meters by payment mode counted in the list's own query: no query per event (docs/events.md "Lists").
+        return events_for(self.request.user).with_meters()
 
 
 # --- activations ---------------------------------------------------------------------------------------------

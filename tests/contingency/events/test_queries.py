@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from contingency.events.activation import approve_activation, request_activation
-from contingency.events.queries import EVENT_KEYS, event_summary, events_for
+from contingency.events.queries import EVENT_KEYS, event_summary, events_for, meters_by_payment_mode
 
 from .world import instruct, make_world
 
@@ -56,9 +56,23 @@ def test_an_event_with_its_newest_activation_listed_and_alone_alike(cast, world)
 def test_a_listing_costs_a_fixed_number_of_queries(cast, world, django_assert_max_num_queries):
     for n in range(3):
         instruct(world, cast.authority_officer.user, reference=f"AUTH/{n}")
-    with django_assert_max_num_queries(3 + 3):  # the events, the User IDs prefetched; one meter count each
-        summaries = [event_summary(e) for e in events_for(cast.authority_officer.user)]
+    # Who may see them, the events with their meters counted, the Suppliers' User IDs prefetched.
+    with django_assert_max_num_queries(3):
+        summaries = [event_summary(e) for e in events_for(cast.authority_officer.user).with_meters()]
     assert [s["instruction_reference"] for s in summaries] == ["AUTH/2", "AUTH/1", "AUTH/0"]
+
+
+def test_the_meters_counted_in_the_list_are_those_counted_one_by_one(cast, world):
+    """``with_meters`` (one query for the list) gives each event what ``meters_by_payment_mode`` counts alone: the
+    listed devices (any type) for a listed scope, the Supplier's ESMEs and GSMEs otherwise, nobody else's."""
+    actor = cast.authority_officer.user
+    whole = instruct(world, actor, reference="AUTH/ALL")
+    listed = instruct(world, actor, reference="AUTH/LISTED", device_euis=[m.eui for m in world.meters[2:4]])
+    nothing_prepaid = instruct(world, actor, reference="AUTH/CREDIT", device_euis=[world.meters[2].eui])
+    counted = {e.pk: event_summary(e)["meters"] for e in events_for(actor).with_meters()}
+    assert counted == {i.pk: meters_by_payment_mode(i) for i in (whole, listed, nothing_prepaid)}
+    assert counted == {whole.pk: {"prepayment": 3, "credit": 1}, listed.pk: {"prepayment": 1, "credit": 1},
+                       nothing_prepaid.pk: {"prepayment": 0, "credit": 1}}
 
 
 def test_only_operators_and_the_authority_see_events(cast, world):
