@@ -17,13 +17,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from portal.api.errors import ErrorSerializer
 
 from ...events import activation as activations
-from ...events import records
+from ...events import downloads, records
 from ...events.queries import events_for
 from ...events.refusals import EventRefused
 from ...models import Activation, Instruction, LicenceRevocation
@@ -176,8 +177,11 @@ class InstructionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @action(detail=True, methods=["get"], url_path="evidence", url_name="evidence")
     def evidence(self, request, pk=None):
         instruction = self.get_object()
-        _require(records.can_download_evidence(request.user), "DCC operators and the Authority download evidence")
-        return FileResponse(instruction.evidence.open("rb"), as_attachment=True, filename=instruction.evidence_name,
+        try:
+            handle = downloads.open_evidence(request.user, instruction, channel="api")  # audited; refuses as records
+        except FileNotFoundError as exc:
+            raise NotFound("the evidence file is missing from the store") from exc
+        return FileResponse(handle, as_attachment=True, filename=instruction.evidence_name,
                             content_type="application/pdf")
 
 

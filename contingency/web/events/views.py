@@ -31,7 +31,7 @@ from portal.offices.services import acting_offices
 
 from ...devices.choices import PaymentMode
 from ...events import activation as activations
-from ...events import queries, records
+from ...events import downloads, queries, records
 from ...events.refusals import EventRefused
 from ...events.timeline import event_timeline
 from ...models import Activation, ActivationState, ActivationTransition, Device, Instruction, LicenceRevocation
@@ -283,11 +283,13 @@ def event_chart(request, pk: int):
 
 @login_required
 def evidence_download(request, pk: int):
-    if not records.can_download_evidence(request.user):
+    if not records.can_download_evidence(request.user):  # asked first: an outsider learns nothing of which ids exist
         return _refused(request, _not_permitted("the evidence is for DCC operators and the Authority's officers"))
     instruction = get_object_or_404(Instruction, pk=pk)
     try:
-        handle = instruction.evidence.open("rb")
+        handle = downloads.open_evidence(request.user, instruction, channel="web")  # audited
+    except EventRefused as exc:
+        return _refused(request, exc)
     except FileNotFoundError as exc:
         raise Http404("the evidence file is missing from the store") from exc
     # Always a download, never shown inline: the file came from outside (a PDF may carry script).
