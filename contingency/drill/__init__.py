@@ -130,8 +130,15 @@ def prepare(url: str, manifest_path: Path, supplier: str, *, timeout: float = 10
     return Drill(url, supplier, found, meters, srp_user_id, operator["api_token"], aro["api_token"], event["id"])
 
 
-def _poll(drill: Drill, client: SrpClient, since: dt.datetime, seen: set[str], timeout: float) -> None:
-    """One sweep of the polling API (every page); each document verified as a push would be, then matched."""
+#: How far behind the newest outcome seen a poll starts again: an outcome committed late may carry an earlier time.
+POLL_OVERLAP = dt.timedelta(seconds=60)
+
+
+def _poll(drill: Drill, client: SrpClient, since: dt.datetime, seen: set[str], timeout: float) -> dt.datetime:
+    """One sweep of the polling API (every page); each document verified as a push would be, then matched. Returns
+    where the next sweep may start: ``POLL_OVERLAP`` before the newest outcome seen (``seen`` drops repeats), so a
+    long drill does not read every earlier outcome again on every sweep."""
+    newest = since
     page = f"{drill.url}/api/v1/responses/"
     params = {"user_id": drill.srp_user_id, "since": since.isoformat(), "page_size": 200}
     while page:
@@ -143,6 +150,10 @@ def _poll(drill: Drill, client: SrpClient, since: dt.datetime, seen: set[str], t
         answer.raise_for_status()
         body = answer.json()
         for item in body.get("results", []):
+            try:
+                newest = max(newest, dt.datetime.fromisoformat(item["responded_at"]))
+            except (KeyError, TypeError, ValueError):
+                pass
             if not item.get("document") or item.get("response_id") in seen:
                 continue
             try:
@@ -152,6 +163,7 @@ def _poll(drill: Drill, client: SrpClient, since: dt.datetime, seen: set[str], t
             seen.add(item.get("response_id"))
             client.tracker.handle(document)
         page, params = body.get("next"), None
+    return max(since, newest - POLL_OVERLAP)
 
 
 def run(drill: Drill, *, concurrency: int = 8, wait: float = 300.0, poll_interval: float = 1.0,
@@ -177,7 +189,7 @@ def run(drill: Drill, *, concurrency: int = 8, wait: float = 300.0, poll_interva
         deadline = time.monotonic() + wait
         while waiting and time.monotonic() < deadline:
             try:
-                _poll(drill, client, since, seen, timeout)
+                since = _poll(drill, client, since, seen, timeout)
             except (requests.RequestException, ValueError):
                 pass  # transient until the deadline
             waiting = [r for r in waiting if r.outcome == Outcome.ACCEPTED]

@@ -129,3 +129,40 @@ def test_the_command_reports_a_refusal_by_its_code(demo):
     with pytest.raises(CommandError) as info:
         call_command("solr_drill", "--supplier", "failing-energy", "--manifest", str(demo), "--concurrency", "0")
     assert str(info.value).startswith("concurrency-invalid:")
+
+
+def test_a_poll_starts_again_shortly_before_the_newest_outcome_it_saw(monkeypatch):
+    """A long drill must not read every earlier outcome again on every sweep (it read them all each second)."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    import contingency.drill as drill_module
+
+    asked = []
+
+    class Answer:
+        status_code = 200
+
+        def __init__(self, results):
+            self._body = {"results": results, "next": None}
+
+        def raise_for_status(self):
+            pass
+
+        def json(self):
+            return self._body
+
+    pages = [[{"responded_at": "2026-11-29T08:00:00+00:00", "response_id": "a", "document": None},
+              {"responded_at": "2026-11-29T08:05:00+00:00", "response_id": "b", "document": None}], []]
+
+    def get(url, params=None, **_kwargs):
+        asked.append(params["since"])
+        return Answer(pages.pop(0))
+
+    monkeypatch.setattr(drill_module.requests, "get", get)
+    drill = SimpleNamespace(url="http://dcc.invalid", srp_user_id="90-B3-D5-1F-30-20-00-01", aro_token="t")
+    start = dt.datetime(2026, 11, 29, 7, 0, tzinfo=dt.UTC)
+    after_first = drill_module._poll(drill, SimpleNamespace(), start, set(), 5)
+    assert after_first == dt.datetime(2026, 11, 29, 8, 5, tzinfo=dt.UTC) - drill_module.POLL_OVERLAP
+    assert drill_module._poll(drill, SimpleNamespace(), after_first, set(), 5) == after_first  # nothing new: stays
+    assert asked == [start.isoformat(), after_first.isoformat()]
