@@ -12,6 +12,7 @@ keep the names stable, add rather than rename.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import json
 from collections.abc import Iterator
@@ -88,12 +89,33 @@ def demo_meter(supplier: registry.DemoSupplier, counter: int) -> MeterRow:
     )
 
 
-def demo_meters(supplier: registry.DemoSupplier, count: int) -> Iterator[MeterRow]:
+def campaign_meter(supplier: registry.DemoSupplier, counter: int) -> MeterRow:
+    """Meter ``counter`` of the campaign Supplier (``seed_demo --campaign``): the demo meter of the same number (same
+    EUI, MPxN, fuel and ESME variant), but every one a commissioned SMETS2 meter on prepayment, so that a SoLR
+    campaign over that Supplier switches each of them (CV 4 and CV 5) and leaves none in prepayment."""
+    return dataclasses.replace(demo_meter(supplier, counter), generation=Generation.SMETS2,
+                               smi_status=SmiStatus.COMMISSIONED, payment_mode=PaymentMode.PREPAYMENT)
+
+
+# The campaign's Supplier: the first failed one, whose contingency the demo events make active
+# (contingency.events.demo).
+CAMPAIGN_SUPPLIER = next(s for s in registry.SUPPLIERS if s.failed)
+
+
+def demo_meters(supplier: registry.DemoSupplier, count: int, *, campaign: bool = False) -> Iterator[MeterRow]:
+    make = campaign_meter if campaign else demo_meter
     for counter in range(count):
-        yield demo_meter(supplier, counter)
+        yield make(supplier, counter)
 
 
-def _seed_meters(supplier: registry.DemoSupplier, count: int, bar: tqdm) -> int:
+def meter_counts(meters: int, campaign: int = 0) -> list[tuple[registry.DemoSupplier, int, bool]]:
+    """(Supplier, its number of meters, campaign meters?) for each demo Supplier: ``meters`` each, except that with
+    ``campaign`` > 0 the campaign Supplier has ``campaign`` campaign meters instead."""
+    return [(s, campaign, True) if campaign and s is CAMPAIGN_SUPPLIER else (s, meters, False)
+            for s in registry.SUPPLIERS]
+
+
+def _seed_meters(supplier: registry.DemoSupplier, count: int, bar: tqdm, *, campaign: bool = False) -> int:
     """Create the supplier's first ``count`` demo meters that are missing. Returns how many were created."""
     prefix = meter_eui(supplier.index, 0)[:12]  # "00-DB-12-0s-"
     existing = set(Device.objects.filter(eui__startswith=prefix).values_list("eui", flat=True))
@@ -108,7 +130,7 @@ def _seed_meters(supplier: registry.DemoSupplier, count: int, bar: tqdm) -> int:
         created += len(batch)
         batch.clear()
 
-    for meter in demo_meters(supplier, count):
+    for meter in demo_meters(supplier, count, campaign=campaign):
         bar.update(1)
         if meter.eui in existing:
             continue
@@ -121,13 +143,13 @@ def _seed_meters(supplier: registry.DemoSupplier, count: int, bar: tqdm) -> int:
         audit.write(
             "device.seed", subject_type=Device._meta.label, subject_id=supplier.short_name,
             subject_repr=f"demo meters of {supplier.name}",
-            after={"supplier": supplier.name, "created": created, "meters": count,
+            after={"supplier": supplier.name, "created": created, "meters": count, "campaign": campaign,
                    "first_eui": meter_eui(supplier.index, 0), "last_eui": meter_eui(supplier.index, count - 1)},
         )
     return created
 
 
-def write_devices_csv(path: Path, meters: int) -> int:
+def write_devices_csv(path: Path, meters: int, campaign: int = 0) -> int:
     """Every demo meter, in the import_devices format, streamed. Returns the number of rows."""
     rows = 0
 
@@ -135,8 +157,8 @@ def write_devices_csv(path: Path, meters: int) -> int:
         nonlocal rows
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(COLUMNS)
-        for supplier in registry.SUPPLIERS:
-            for meter in demo_meters(supplier, meters):
+        for supplier, count, is_campaign in meter_counts(meters, campaign):
+            for meter in demo_meters(supplier, count, campaign=is_campaign):
                 writer.writerow(meter.csv_row())
                 rows += 1
 
@@ -167,14 +189,19 @@ class SeedResult:
     meters_created: int
 
 
-def seed_demo(out_dir: str | Path, meters: int | None = None, *, progress: bool = False) -> SeedResult:
+def seed_demo(out_dir: str | Path, meters: int | None = None, *, campaign: int = 0,
+              progress: bool = False) -> SeedResult:
     """Create the demo world (what is missing) and write ``out_dir/manifest.json`` and ``out_dir/devices.csv``.
 
-    ``meters`` per demo Supplier; by default SOLR_DEMO_METERS (contingency/conf.py)."""
+    ``meters`` per demo Supplier; by default SOLR_DEMO_METERS (contingency/conf.py). ``campaign`` > 0: the campaign
+    Supplier (Failing Energy, whose contingency is active) has that many meters instead, every one a commissioned
+    SMETS2 prepayment meter (:func:`campaign_meter`; benchmarks/campaign_bench.py), and the ADT levels cover them.
+    Meant for a fresh database: meters that exist already are kept as they are."""
     if meters is None:
         meters = conf.get("SOLR_DEMO_METERS")
-    if meters < 0:
+    if meters < 0 or campaign < 0:
         raise DemoRefused("the number of meters cannot be negative")
+    counts = meter_counts(meters, campaign)
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     created = 0
@@ -182,16 +209,16 @@ def seed_demo(out_dir: str | Path, meters: int | None = None, *, progress: bool 
     with audit.acting_as("system:seed_demo"), transaction.atomic():
         registry.seed_registry()
         seed_demo_matrix()  # which role may send which SRV (docs/service-matrix.md)
-        bar = tqdm(total=meters * len(registry.SUPPLIERS), desc="demo meters", unit=" meters",
+        bar = tqdm(total=sum(count for _, count, _ in counts), desc="demo meters", unit=" meters",
                    disable=not progress, leave=False)
         with bar:
-            for supplier in registry.SUPPLIERS:
-                created += _seed_meters(supplier, meters, bar)
-        for key, build in _extensions(meters):
+            for supplier, count, is_campaign in counts:
+                created += _seed_meters(supplier, count, bar, campaign=is_campaign)
+        for key, build in _extensions(max(meters, campaign)):
             extra[key] = build(out)
 
     csv_path = out / DEVICES_CSV
-    rows = write_devices_csv(csv_path, meters)
+    rows = write_devices_csv(csv_path, meters, campaign)
     manifest = {
         "version": MANIFEST_VERSION,
         "solr_role_code": solr_role_code(),
@@ -202,10 +229,11 @@ def seed_demo(out_dir: str | Path, meters: int | None = None, *, progress: bool 
             "total": rows,
             "eui_pattern": "00-DB-12-SS-CC-CC-CC-CC (SS: supplier index, CC: meter counter)",
             "by_supplier": [
-                {"supplier": s.name, "index": s.index, "first_eui": meter_eui(s.index, 0) if meters else None,
-                 "last_eui": meter_eui(s.index, meters - 1) if meters else None}
-                for s in registry.SUPPLIERS
+                {"supplier": s.name, "index": s.index, "first_eui": meter_eui(s.index, 0) if count else None,
+                 "last_eui": meter_eui(s.index, count - 1) if count else None}
+                for s, count, _ in counts
             ],
+            "campaign": ({"supplier": CAMPAIGN_SUPPLIER.short_name, "meters": campaign} if campaign else None),
         },
         **extra,
     }

@@ -230,3 +230,43 @@ def test_a_negative_number_of_meters_is_refused_with_its_code(tmp_path):
         demo.seed_demo(tmp_path / "demo", meters=-1)
     assert excinfo.value.code == "demo-meters-negative"
     assert not (tmp_path / "demo").exists()
+
+
+def test_a_campaign_gives_the_active_supplier_only_commissioned_smets2_prepayment_meters(tmp_path):
+    """seed_demo --campaign M (benchmarks/campaign_bench.py): Failing Energy has M meters, every one a commissioned
+    SMETS2 meter on prepayment, listed in the CSV; the other Suppliers keep the usual mix; the ADT levels cover M."""
+    out = tmp_path / "demo"
+    call_command("seed_demo", out=str(out), meters=METERS, campaign=3 * METERS, no_progress=True)
+    manifest = load(out)
+    assert manifest["devices"]["campaign"] == {"supplier": "failing-energy", "meters": 3 * METERS}
+    assert manifest["devices"]["total"] == Device.objects.count() == 2 * METERS + 3 * METERS
+
+    failing = Device.objects.filter(registered_supplier__party__short_name="failing-energy")
+    assert failing.count() == 3 * METERS
+    assert set(failing.values_list("generation", "smi_status", "payment_mode").distinct()) == {
+        ("SMETS2", "commissioned", "prepayment")}
+    assert set(failing.values_list("device_type", flat=True)) == {"ESME", "GSME"}
+    # Same EUIs and MPxNs as the demo meters of the same numbers.
+    assert set(failing.values_list("eui", "mpxn")) == {
+        (m.eui, m.mpxn) for m in demo.demo_meters(demo.CAMPAIGN_SUPPLIER, 3 * METERS)}
+    others = Device.objects.exclude(registered_supplier__party__short_name="failing-energy")
+    assert others.count() == 2 * METERS
+    assert {"SMETS1", "credit", "suspended"} <= {v for row in others.values_list(
+        "generation", "payment_mode", "smi_status") for v in row}
+
+    with open(manifest["devices_csv"], newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    campaign_rows = [r for r in rows if r["eui"].startswith("00-DB-12-01-")]
+    assert len(campaign_rows) == 3 * METERS
+    assert {(r["generation"], r["smi_status"], r["payment_mode"]) for r in campaign_rows} == {
+        ("SMETS2", "commissioned", "prepayment")}
+    failing_user_ids = {u["eui"] for p in manifest["parties"] if p["short_name"] == "failing-energy"
+                        for u in p["user_ids"]}
+    levels = [a["warning_level"] for a in manifest["adt"] if a["target_supplier"] in failing_user_ids]
+    assert levels and min(levels) >= 2 * 3 * METERS
+
+
+def test_a_negative_campaign_is_refused_with_its_code(tmp_path):
+    with pytest.raises(demo.DemoRefused) as excinfo:
+        demo.seed_demo(tmp_path / "demo", meters=1, campaign=-1)
+    assert excinfo.value.code == "demo-meters-negative"
