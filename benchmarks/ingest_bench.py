@@ -33,7 +33,6 @@ import pickle
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,80 +40,10 @@ import threading
 import time
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-VECTORS_DIR = Path(os.environ.get("SOLR_VECTORS_DIR", PROJECT_DIR.parent / "shared" / "vectors"))
-SCHEMA_DIR = VECTORS_DIR / "dccboxed-signing-tool" / "schema"
-PGBIN = Path("/usr/lib/postgresql/15/bin")
-PYTHON = sys.executable
-BIN = Path(sys.executable).parent
+from stack import BIN, PROJECT_DIR, PYTHON, SCHEMA_DIR, Services, free_port, postmaster_pid, tree_cpu, wait_for
+
 SUPPLIER = "failing-energy"  # the demo's Supplier whose contingency is active (docs/manifest.md, events[])
 CODE = re.compile(rb"ResponseCode>([A-Z0-9]+)<")
-
-if str(PROJECT_DIR) not in sys.path:
-    sys.path.insert(0, str(PROJECT_DIR))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(check, what: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except Exception as exc:  # noqa: BLE001 - transient until the deadline
-            last = exc
-        time.sleep(0.2)
-    raise SystemExit(f"{what} did not come up in {seconds} s ({last})")
-
-
-# --- services --------------------------------------------------------------------------------------------------
-
-class Services:
-    """PostgreSQL and Redis in ``work`` on loopback ports of their own (as .ci/run), stopped by ``stop``."""
-
-    def __init__(self, work: Path):
-        self.work = work
-        self.pg_data = work / "pg" / "data"
-        self.redis_pid = work / "redis.pid"
-
-    def start(self) -> dict:
-        redis_port, pg_port = free_port(), free_port()
-        subprocess.run(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--daemonize", "yes",
-                        "--save", "", "--appendonly", "no", "--pidfile", str(self.redis_pid),
-                        "--logfile", str(self.work / "redis.log"), "--dir", str(self.work)], check=True)
-        wait_for(lambda: subprocess.run(["redis-cli", "-p", str(redis_port), "ping"], capture_output=True,
-                                        check=False).stdout.strip() == b"PONG", "redis")
-        subprocess.run(["install", "-d", "-o", "postgres", "-g", "postgres", str(self.work / "pg")], check=True)
-        runuser = ["runuser", "-u", "postgres", "--"]
-        subprocess.run([*runuser, str(PGBIN / "initdb"), "-D", str(self.pg_data), "-U", "postgres", "--auth=trust",
-                        "-E", "UTF8", "--locale=C.UTF-8"], check=True, capture_output=True)
-        options = (f"-c listen_addresses=127.0.0.1 -p {pg_port} -k {self.work / 'pg'} -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        subprocess.run([*runuser, str(PGBIN / "pg_ctl"), "-D", str(self.pg_data), "-l",
-                        str(self.work / "pg" / "server.log"), "-w", "-t", "60", "-o", options, "start"],
-                       check=True, capture_output=True)
-        subprocess.run([*runuser, str(PGBIN / "createdb"), "-h", "127.0.0.1", "-p", str(pg_port), "-U", "postgres",
-                        "solr"], check=True)
-        return {"DATABASE_URL": f"postgresql://postgres@127.0.0.1:{pg_port}/solr",
-                "CELERY_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
-                "CELERY_RESULT_BACKEND": f"redis://127.0.0.1:{redis_port}/1"}
-
-    def stop(self) -> None:
-        if (self.pg_data / "postmaster.pid").exists():
-            subprocess.run(["runuser", "-u", "postgres", "--", str(PGBIN / "pg_ctl"), "-D", str(self.pg_data),
-                            "-m", "fast", "-w", "stop"], capture_output=True, check=False)
-        if self.redis_pid.exists():
-            try:
-                os.kill(int(self.redis_pid.read_text().strip()), signal.SIGTERM)
-            except (ProcessLookupError, ValueError):
-                pass
-
 
 # --- the world and the messages --------------------------------------------------------------------------------
 
@@ -173,31 +102,6 @@ def signed_pre_commands(manifest_path: Path, cv4_bodies: list[bytes], post) -> l
         out.append(xmldsig.sign(messages.signed_pre_command_request(request_id, signed), creds.signer.key,
                                 creds.signer.certificate))
     return out
-
-
-def tree_cpu(root: int) -> float:
-    """CPU seconds (user + system) used so far by ``root`` and its descendants that are alive (Linux /proc)."""
-    parents, times = {}, {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        fields = text[text.rindex(")") + 2:].split()
-        pid = int(stat.parent.name)
-        parents[pid] = int(fields[1])
-        times[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    total, todo = 0.0, [root]
-    while todo:
-        pid = todo.pop()
-        total += times.get(pid, 0.0)
-        todo.extend(child for child, parent in parents.items() if parent == pid)
-    return total
-
-
-def postmaster_pid(services: Services) -> int | None:
-    pid_file = services.pg_data / "postmaster.pid"
-    return int(pid_file.read_text().split()[0]) if pid_file.exists() else None
 
 
 # --- load (a process of its own) -------------------------------------------------------------------------------
