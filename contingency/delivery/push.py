@@ -92,7 +92,11 @@ def claim(push_id: int, now: dt.datetime | None = None) -> str | None:
     """Take the push for one attempt; its claim token, or None if it is not this worker's to send now."""
     now = now or timezone.now()
     token = uuid.uuid4().hex
-    claimed = (Push.objects.filter(pk=push_id, state=PushState.PENDING, next_attempt_at__lte=now)
+    # A push never tried is claimed whatever its next_attempt_at: the message that asks for its first attempt is
+    # the one queued when it was made, and a Service Response's push is made with next_attempt_at one stuck-timeout
+    # ahead so that the sweeper leaves it to that message (contingency.delivery.service._record).
+    claimed = (Push.objects.filter(pk=push_id, state=PushState.PENDING)
+               .filter(Q(next_attempt_at__lte=now) | Q(attempts=0))
                .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
                .update(claim_token=token, claimed_until=now + dt.timedelta(seconds=hold_seconds())))
     return token if claimed else None

@@ -153,8 +153,15 @@ def _record(request: ServiceRequest, token: str, from_state: str, answer: Answer
             gateway_refusal=answer.refusal)
         if not moved:
             return False
-        push, created = Push.objects.get_or_create(key=f"response:{request.request_id}",
-                                                   defaults={"recipient_id": request.sender_id, "body": signed})
+        # Its first attempt is queued after the commit (queue_push). The sweeper (sweep_pushes, every few seconds)
+        # queues every due pending push; were this one due at once, every sweep while its message waits in a busy
+        # queue would queue it again (a campaign's backlog grew by up to SOLR_PUSH_SWEEP_BATCH messages a sweep,
+        # docs/performance.md). So it is due for the sweeper only after a stuck-timeout, as a request is: the
+        # sweeper then catches a lost first message.
+        push, created = Push.objects.get_or_create(
+            key=f"response:{request.request_id}",
+            defaults={"recipient_id": request.sender_id, "body": signed,
+                      "next_attempt_at": now + dt.timedelta(seconds=hold_seconds())})
         audit.write(f"request.{state}", subject_type=ServiceRequest._meta.label, subject_id=str(request.pk),
                     subject_repr=request.request_id, before={"state": from_state},
                     after={"state": state, "response_code": answer.code, "refusal": answer.refusal,

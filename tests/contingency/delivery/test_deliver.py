@@ -201,3 +201,36 @@ def test_without_the_dcc_signing_identity_nothing_goes_to_the_meter(world, monke
     request.refresh_from_db()
     assert (request.state, request.delivery_attempts, request.claim_token) == (RequestState.ACCEPTED, 0, "")
     assert SimulatedMeter.objects.filter(device=world.device).count() == 0
+
+
+@pytest.mark.django_db
+def test_the_sweeper_leaves_a_fresh_response_push_to_its_queued_message_and_takes_a_lost_one(world, endpoint, settings,
+                                                                                               monkeypatch):
+    """A campaign's backlog: the first attempt of a Service Response's push waits in the queue. The sweeper must not
+    queue it again at every run (it did: every due pending push, so the queue grew by up to SOLR_PUSH_SWEEP_BATCH
+    messages a sweep); it queues it once the stuck-timeout passed (the first message was lost)."""
+    settings.SOLR_DELIVERY_STUCK_SECONDS = 60
+    request = accepted_request(world)
+    service.deliver(request.pk, queue_push=Queue())
+    pushed = Push.objects.get(key=f"response:{request.request_id}")
+    queued = []
+    monkeypatch.setattr(tasks.deliver_push, "delay", queued.append)
+    assert tasks.sweep_pushes() == 0 and queued == []
+    assert pushed.pk not in push.due_push_ids(at=timezone.now() + dt.timedelta(seconds=55))
+    assert pushed.pk in push.due_push_ids(at=timezone.now() + dt.timedelta(seconds=61))
+    # The first attempt's own message is not held back by that.
+    assert push.attempt(pushed.pk).outcome == "delivered"
+    assert len(endpoint.accepted("/srp")) == 1
+    assert push.attempt(pushed.pk).outcome == "not-claimed"
+
+
+@pytest.mark.django_db
+def test_a_failed_first_attempt_waits_for_its_backoff_even_for_a_second_message(world, endpoint, settings):
+    settings.SOLR_PUSH_BASE_DELAY_SECONDS = 30
+    endpoint.script = [503]
+    request = accepted_request(world)
+    service.deliver(request.pk, queue_push=Queue())
+    pushed = Push.objects.get(key=f"response:{request.request_id}")
+    assert push.attempt(pushed.pk).outcome == "failed"
+    assert push.attempt(pushed.pk).outcome == "not-claimed"  # tried once: due again only after the backoff
+    assert [r.status for r in endpoint.received] == [503]
