@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import http.server
 import json
 import os
 import shutil
@@ -389,6 +390,129 @@ def report(result: dict) -> None:
     print(f"  load average: start {result['loadavg_start']}, end {result['loadavg_end']}", flush=True)
 
 
+# --- the worker side's profile ----------------------------------------------------------------------------------
+
+class _Accept(http.server.BaseHTTPRequestHandler):
+    """The SRP's endpoint for the profile: reads the push and answers 204 (no verification: not this process's CPU
+    to measure)."""
+
+    def do_POST(self):  # noqa: N802 - the standard library's name
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def profile(args) -> None:
+    """``--profile N``: N accepted requests made through the front door (gunicorn and the SRP client, no worker
+    running), then delivered in this process: ``deliver`` (the task's body) and the ``attempt`` of its push, one after
+    the other, as a worker runs them. Prints the SQL statements of one request, wall and CPU time per request (this
+    thread's CPU: the endpoint's thread and the database server are not counted) and cProfile's top entries."""
+    import cProfile
+    import pstats
+
+    work = Path(tempfile.mkdtemp(prefix="campaign-profile-"))
+    os.chmod(work, 0o755)
+    services = Services(work)
+    processes = Processes(work)
+    endpoint = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Accept)
+    threading.Thread(target=endpoint.serve_forever, daemon=True).start()
+    try:
+        data_dir = work / "data"
+        data_dir.mkdir(mode=0o700)
+        env = product_env(data_dir, SOLR_GATEWAY_LATENCY_SECONDS=str(args.latency),
+                          SOLR_GATEWAY_JITTER_SECONDS="0", SOLR_GATEWAY_FAILURE_RATE="0")
+        env.update(services.start())
+        manage(env, "migrate", "--verbosity", "0")
+        n = args.profile + 30
+        manage(env, "seed_demo", "--out", str(data_dir / "demo"), "--meters", "0", "--campaign", str(n),
+               "--no-progress", stdout=subprocess.DEVNULL)
+        manifest_path = data_dir / "demo" / "manifest.json"
+        manifest = json.loads(manifest_path.read_text())
+        srp = next(e["contingency_user_id"] for e in manifest["events"] if e["supplier"] == SUPPLIER)
+        manage(env, "shell", "-c", (
+            "from django.contrib.auth import get_user_model; from portal.models import UserID; "
+            "from portal.user_ids import set_endpoint_url; "
+            f"set_endpoint_url(get_user_model().objects.get(username={SRP_SRO!r}), UserID.objects.get(eui={srp!r}), "
+            f"'http://127.0.0.1:{endpoint.server_address[1]}/')"))
+        devices_file = work / "campaign-devices.txt"
+        campaign_devices(manifest, devices_file)
+        web_port = free_port()
+        processes.start("gunicorn", [str(BIN / "gunicorn"), "portal.wsgi:application", "--bind",
+                                     f"127.0.0.1:{web_port}", "--workers", str(args.gunicorn_workers)], env)
+        import requests
+
+        wait_for(lambda: requests.get(f"http://127.0.0.1:{web_port}/", timeout=2).status_code < 500, "gunicorn")
+        out = subprocess.run([PYTHON, "-m", "srp_client", "switch", "--base-url", f"http://127.0.0.1:{web_port}",
+                              "--manifest", str(manifest_path), "--supplier-name", SUPPLIER, "--devices-file",
+                              str(devices_file), "--concurrency", str(args.clients), "--json"], cwd=PROJECT_DIR,
+                             capture_output=True, text=True, check=False)
+        print(f"  front door: {out.stdout.strip().splitlines()[-1]}", flush=True)
+        processes.stop_all()
+
+        os.environ.update(env)
+        import django
+
+        django.setup()
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from contingency.delivery import push, service
+        from contingency.models import RequestState, ServiceRequest
+        from portal import audit
+
+        pks = list(ServiceRequest.objects.filter(state=RequestState.ACCEPTED).order_by("pk")
+                   .values_list("pk", flat=True))
+        print(f"  {len(pks)} accepted requests; gateway latency {args.latency} s", flush=True)
+
+        def one(pk: int) -> None:
+            queued: list[int] = []
+            with audit.acting_as("system:campaign_bench.profile"):
+                if service.deliver(pk, queue_push=queued.append) != "responded":
+                    raise SystemExit(f"request {pk} not responded")
+                if push.attempt(queued[0]).outcome != "delivered":
+                    raise SystemExit(f"the push of request {pk} not delivered")
+
+        for pk in pks[:20]:
+            one(pk)  # warm-up: imports, the signing identity, connections
+        pk = pks[20]
+        queued: list[int] = []
+        with audit.acting_as("system:campaign_bench.profile"):
+            with CaptureQueriesContext(connection) as deliver_sql:
+                service.deliver(pk, queue_push=queued.append)
+            with CaptureQueriesContext(connection) as push_sql:
+                push.attempt(queued[0])
+        print(f"  one request: deliver {len(deliver_sql.captured_queries)} SQL statements, its push "
+              f"{len(push_sql.captured_queries)}", flush=True)
+        for q in [*deliver_sql.captured_queries, *push_sql.captured_queries]:
+            print("     ", q["sql"][:150], flush=True)
+        rest = pks[21:]
+        half = rest[: len(rest) // 2]
+        wall, cpu = time.perf_counter(), time.thread_time()
+        for pk in half:
+            one(pk)
+        wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
+        print(f"  {len(half)} requests (deliver + push), no profiler: {1000 * wall / len(half):.1f} ms wall, "
+              f"{1000 * cpu / len(half):.1f} ms CPU each (of which {1000 * args.latency:.0f} ms is the gateway's "
+              "latency, a sleep)", flush=True)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for pk in rest[len(half):]:
+            one(pk)
+        profiler.disable()
+        print(f"  {len(rest) - len(half)} more under cProfile:", flush=True)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.top)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(args.top)
+    finally:
+        endpoint.shutdown()
+        processes.stop_all()
+        services.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--meters", type=int, default=100_000, help="campaign meters (Failing Energy's)")
@@ -403,8 +527,14 @@ def main() -> None:
     parser.add_argument("--wait", type=float, default=1800.0, help="seconds the client waits for the last responses")
     parser.add_argument("--out", type=Path, help="write the figures (JSON) and the memory series (CSV) here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs) at the end")
+    parser.add_argument("--profile", type=int, default=0,
+                        help="instead: deliver N requests in this process, SQL and CPU per request, cProfile")
+    parser.add_argument("--top", type=int, default=25, help="cProfile entries printed")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _sigterm)
+    if args.profile:
+        profile(args)
+        return
     result = run(args)
     sys.exit(0 if result["proof"]["ok"] else 1)
 
