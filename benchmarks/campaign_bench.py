@@ -18,6 +18,8 @@ and none on prepayment, the other Suppliers' meters as before, one delivered pus
 (RSS from /proc, each service's processes summed) at start, 25 %, 50 %, 75 % and end of the campaign with the
 growth per 10,000 meters (a least-squares slope over the samples after the first 10 %), and the load average
 before and after. ``--out DIR`` also writes ``campaign-M-wN.json`` (everything) and ``…-memory.csv`` (the series).
+``--seed-only`` stops after timing the seeding. ``--profile N`` instead delivers N requests in this process (the
+worker side: one ``deliver`` and its push's ``attempt`` each): SQL statements, wall and CPU time per request, cProfile.
 
 "A worker" is one ``celery -A portal worker`` process with its prefork pool of ``--concurrency`` child processes
 (default 2: one per core of this 2-core machine; a delivery spends part of its time waiting — the gateway's
@@ -32,6 +34,7 @@ import csv
 import http.server
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -41,7 +44,7 @@ import threading
 import time
 from pathlib import Path
 
-from stack import BIN, PROJECT_DIR, PYTHON, Services, free_port, loadavg, product_env, tree_rss, wait_for
+from stack import BIN, PROJECT_DIR, PYTHON, Services, free_port, loadavg, product_env, tree_cpu, tree_rss, wait_for
 
 SUPPLIER = "failing-energy"  # the campaign Supplier of seed_demo --campaign (contingency.demo.CAMPAIGN_SUPPLIER)
 SRP_SRO = "srp.sro"  # the demo SRP's SRO, who may set its User ID's endpoint (docs/manifest.md, people)
@@ -232,6 +235,9 @@ def run(args) -> dict:
         manifest = json.loads(manifest_path.read_text())
         print(f"  migrate {result['migrate_seconds']:.1f} s; seed_demo --meters {args.others} --campaign "
               f"{args.meters} ({manifest['devices']['total']} meters) {result['seed_seconds']:.1f} s", flush=True)
+        if args.seed_only:
+            result["proof"] = {"ok": True}
+            return result
 
         srp = next(e["contingency_user_id"] for e in manifest["events"] if e["supplier"] == SUPPLIER)
         receive_port = free_port()
@@ -274,6 +280,7 @@ def run(args) -> dict:
                       str(devices_file), "--concurrency", str(args.clients), "--receive-port", str(receive_port),
                       "--wait", str(args.wait), "--timeout", "120", "--results", str(work / "results.jsonl"),
                       "--json"]
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
         client_log = open(work / "srp-client.log", "wb")  # noqa: SIM115 - closed below
         client = subprocess.Popen(client_cmd, cwd=PROJECT_DIR, env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)},
                                   stdout=subprocess.PIPE, stderr=client_log, start_new_session=True)
@@ -284,12 +291,19 @@ def run(args) -> dict:
             roots["postgres"] = postmaster
         if redis_pid:
             roots["redis"] = redis_pid
+        cpu_before = {name: tree_cpu(pid) for name, pid in roots.items()}
         sampler = Sampler(roots, env["DATABASE_URL"], args.sample)
         sampler.start()
         progress = Progress(env["DATABASE_URL"], args.meters, args.progress)
         progress.start()
         out, _ = client.communicate()
         client_log.close()
+        # The SRP client has exited (its CPU is gone from /proc); PostgreSQL's backends that exited are not counted.
+        result["cpu_ms_per_meter"] = {name: 1000 * (tree_cpu(pid) - cpu_before[name]) / args.meters
+                                      for name, pid in roots.items() if name != "srp-client"}
+        ended = resource.getrusage(resource.RUSAGE_CHILDREN)  # the only child that ended meanwhile: the client
+        result["cpu_ms_per_meter"]["srp-client"] = 1000 * (ended.ru_utime + ended.ru_stime - children.ru_utime
+                                                            - children.ru_stime) / args.meters
         sampler.stopping.set()
         progress.stopping.set()
         sampler.join()
@@ -387,6 +401,8 @@ def report(result: dict) -> None:
     for name, m in result["memory"].items():
         print(f"    {name:11} {m['start']:7.1f} {m['25%']:7.1f} {m['50%']:7.1f} {m['75%']:7.1f} {m['end']:7.1f}"
               f"  max {m['max']:7.1f}  {m['growth_per_10k_meters']:+.2f} MiB/10k", flush=True)
+    cpu = ", ".join(f"{name} {ms:.1f}" for name, ms in result.get("cpu_ms_per_meter", {}).items())
+    print(f"  CPU ms per meter (live processes only): {cpu}", flush=True)
     print(f"  load average: start {result['loadavg_start']}, end {result['loadavg_end']}", flush=True)
 
 
@@ -527,6 +543,7 @@ def main() -> None:
     parser.add_argument("--wait", type=float, default=1800.0, help="seconds the client waits for the last responses")
     parser.add_argument("--out", type=Path, help="write the figures (JSON) and the memory series (CSV) here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs) at the end")
+    parser.add_argument("--seed-only", action="store_true", help="stop after timing migrate and seed_demo")
     parser.add_argument("--profile", type=int, default=0,
                         help="instead: deliver N requests in this process, SQL and CPU per request, cProfile")
     parser.add_argument("--top", type=int, default=25, help="cProfile entries printed")
