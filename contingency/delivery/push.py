@@ -173,6 +173,16 @@ def attempt(push_id: int) -> Result:
 
 
 def due_push_ids(limit: int | None = None, at: dt.datetime | None = None) -> list[int]:
-    """Pending pushes that are due and held by no worker, oldest due first (what the sweeper queues)."""
+    """Pending pushes that are due and held by no worker, oldest due first, none queued by the sweeper within a hold
+    time (what the sweeper queues)."""
     limit = limit or conf.get("SOLR_PUSH_SWEEP_BATCH")
-    return list(Push.objects.due(at).order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
+    # Not one the sweeper queued within a hold time: that message still waits in a queue that is behind.
+    cutoff = (at or timezone.now()) - dt.timedelta(seconds=hold_seconds())
+    return list(Push.objects.due(at).filter(Q(requeued_at__isnull=True) | Q(requeued_at__lte=cutoff))
+                .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
+
+
+def mark_requeued(push_ids: list[int], at: dt.datetime | None = None) -> None:
+    """The sweeper queued an attempt of these now (``due_push_ids`` leaves them for a hold time)."""
+    if push_ids:
+        Push.objects.filter(pk__in=push_ids).update(requeued_at=at or timezone.now())

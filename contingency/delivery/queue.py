@@ -60,12 +60,13 @@ def deliver_push(push_id: int) -> dict:
 def sweep_pushes() -> int:
     """Queue one delivery attempt for every due pending push (up to SOLR_PUSH_SWEEP_BATCH); the number queued. A
     broker that refuses one refuses the rest too: the sweep stops there, and the next one starts again."""
-    queued = 0
+    queued = []
     for push_id in push.due_push_ids():
         if not publish(deliver_push, push_id):
             break
-        queued += 1
-    return queued
+        queued.append(push_id)
+    push.mark_requeued(queued)
+    return len(queued)
 
 
 def queue_after_commit(push_id: int) -> None:

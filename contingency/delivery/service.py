@@ -209,14 +209,24 @@ def expire(request_pk: int, *, queue_push) -> bool:
 
 def stuck_request_ids(at: dt.datetime | None = None, limit: int | None = None) -> list[int]:
     """Requests to queue again: accepted ones no worker took within SOLR_DELIVERY_STUCK_SECONDS of acceptance,
-    and accepted or sent ones whose holder's claim ran out (a dead worker)."""
+    and accepted or sent ones whose holder's claim ran out (a dead worker); none the sweeper queued again within
+    that time."""
     at = at or timezone.now()
     cutoff = at - dt.timedelta(seconds=hold_seconds())
     limit = limit or conf.get("SOLR_DELIVERY_SWEEP_BATCH")
     unclaimed_old = Q(claimed_until__isnull=True) & (
         Q(accepted_at__lte=cutoff) | Q(accepted_at__isnull=True, received_at__lte=cutoff))
+    # Not one queued again within the last stuck timeout: its message is still waiting in a queue that is behind
+    # (each copy would cost a worker a task that claims nothing, and grow the queue it waits in).
+    not_just_requeued = Q(requeued_at__isnull=True) | Q(requeued_at__lte=cutoff)
     return list(ServiceRequest.objects.in_delivery().filter(unclaimed_old | Q(claimed_until__lte=at))
-                .order_by("received_at", "pk").values_list("pk", flat=True)[:limit])
+                .filter(not_just_requeued).order_by("received_at", "pk").values_list("pk", flat=True)[:limit])
+
+
+def mark_requeued(request_pks: list[int], at: dt.datetime | None = None) -> None:
+    """The sweeper queued these again now (``stuck_request_ids`` leaves them for a stuck timeout)."""
+    if request_pks:
+        ServiceRequest.objects.filter(pk__in=request_pks).update(requeued_at=at or timezone.now())
 
 
 def expired_request_ids(at: dt.datetime | None = None, limit: int | None = None) -> list[int]:

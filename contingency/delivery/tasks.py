@@ -42,12 +42,13 @@ def sweep_requests() -> dict:
     with audit.acting_as("system:contingency.delivery.tasks.sweep_requests"):
         for request_pk in service.expired_request_ids():
             expired += bool(service.expire(request_pk, queue_push=queue_after_commit))
-    requeued = 0
+    requeued = []
     for request_pk in service.stuck_request_ids():
         if not publish(deliver_request, request_pk):
             break  # the broker is down: the next sweep tries again
-        requeued += 1
-    return {"requeued": requeued, "expired": expired}
+        requeued.append(request_pk)
+    service.mark_requeued(requeued)
+    return {"requeued": len(requeued), "expired": expired}
 
 
 def queue_request(request_pk: int) -> bool:

@@ -114,6 +114,8 @@ class Push(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claim_token = models.CharField(max_length=36, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    requeued_at = models.DateTimeField(null=True, blank=True, help_text=(
+        "When the push sweeper last queued an attempt; not again within a push's hold time of that."))
     last_status = models.PositiveIntegerField(null=True, blank=True, help_text="HTTP status of the last attempt.")
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -97,6 +97,8 @@ class ServiceRequest(models.Model):
     delivery_attempts = models.PositiveIntegerField(default=0, help_text="Delivery tasks that claimed it.")
     claim_token = models.CharField(max_length=36, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    requeued_at = models.DateTimeField(null=True, blank=True, help_text=(
+        "When the sweeper last queued it again; not again within SOLR_DELIVERY_STUCK_SECONDS of that."))
     sent_at = models.DateTimeField(null=True, blank=True, help_text="First handed to the device gateway.")
     responded_at = models.DateTimeField(null=True, blank=True, help_text="When its outcome was recorded.")
     response_code = models.CharField(max_length=4, blank=True, help_text="DUIS code of the Service Response.")

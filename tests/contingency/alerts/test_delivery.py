@@ -142,6 +142,20 @@ def test_the_sweeper_queues_due_pending_pushes_only(world, monkeypatch):
     assert queued == [due.pk]
 
 
+def test_the_push_sweeper_queues_a_due_push_again_once_per_hold_time(world, monkeypatch):
+    """A push queue that is behind: each sweep (every 5 s) queued every due push again while its message waited."""
+    from contingency.delivery import push as push_service
+
+    queued = []
+    monkeypatch.setattr(tasks.deliver_push, "delay", queued.append)
+    due = raise_device_alert(world.device.eui, "8F20").push
+    assert [tasks.sweep_pushes(), tasks.sweep_pushes()] == [1, 0]
+    assert queued == [due.pk]
+    held_back = timezone.now() - dt.timedelta(seconds=push_service.hold_seconds() + 1)
+    Push.objects.filter(pk=due.pk).update(requeued_at=held_back)  # a hold time later, still not delivered
+    assert tasks.sweep_pushes() == 1 and queued == [due.pk, due.pk]
+
+
 def test_one_push_per_alert_and_recipient(world):
     from django.db import IntegrityError, transaction
 

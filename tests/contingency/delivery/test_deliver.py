@@ -156,6 +156,27 @@ def test_the_sweeper_requeues_work_whose_worker_died_and_leaves_live_work(world,
 
 
 @pytest.mark.django_db
+def test_the_sweeper_queues_a_stuck_request_again_once_per_stuck_timeout(world, settings, monkeypatch):
+    """A queue more than a stuck timeout behind: each sweep (every 10 s) queued every unclaimed request again."""
+    settings.SOLR_DELIVERY_STUCK_SECONDS = 60
+    now = timezone.now()
+    waiting = accepted_request(world, accepted_at=now - dt.timedelta(seconds=61))
+    queued = []
+    monkeypatch.setattr(tasks.deliver_request, "delay", queued.append)
+    assert tasks.sweep_requests()["requeued"] == 1
+    assert tasks.sweep_requests()["requeued"] == 0  # its copy still waits in the queue
+    assert queued == [waiting.pk]
+    # A stuck timeout later it is still unclaimed (that copy was lost too): queued again.
+    ServiceRequest.objects.filter(pk=waiting.pk).update(requeued_at=now - dt.timedelta(seconds=61))
+    assert tasks.sweep_requests()["requeued"] == 1
+    assert queued == [waiting.pk, waiting.pk]
+    # Its worker dies holding it: the claim runs out and it is queued again, once.
+    service.claim(waiting.pk, now=now - dt.timedelta(seconds=61))
+    ServiceRequest.objects.filter(pk=waiting.pk).update(requeued_at=now - dt.timedelta(seconds=61))
+    assert [tasks.sweep_requests()["requeued"], tasks.sweep_requests()["requeued"]] == [1, 0]
+
+
+@pytest.mark.django_db
 def test_an_accepted_request_nobody_delivered_in_time_expires_with_e20(world, settings, monkeypatch):
     settings.SOLR_DELIVERY_EXPIRY_SECONDS = 3600
     old = accepted_request(world, accepted_at=timezone.now() - dt.timedelta(hours=2))
