@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import os
 import queue
-import shutil
 import subprocess
 import threading
 import time
@@ -31,21 +29,15 @@ from cryptography.x509.oid import NameOID, ObjectIdentifier
 from lxml import etree
 
 from pki import xmldsig
+from tests.helpers.jdk import VERIFIER, java_or_skip
 from tests.pki import xmldsig_cases as cases
 
-VERIFIER = Path(__file__).resolve().parent / "java" / "VerifyDuis.java"
 DSP_XML_SIGN = "Z1-accessControlBroker-dSPXmlSign"  # the DCC's current XML-signing certificate (reference §3)
 
 
 @pytest.fixture(scope="session")
 def java() -> str:
-    path = shutil.which("java")
-    if path is None:
-        message = "java is not on PATH (Debian: apt-get install openjdk-17-jre-headless)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return java_or_skip()
 
 
 class JavaResult:

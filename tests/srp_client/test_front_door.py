@@ -55,11 +55,9 @@ def front_door(smki, tmp_path, vectors_dir, settings, monkeypatch):
     signers.clear_signer_cache()
 
 
-def test_the_client_switches_the_failed_suppliers_meters_through_the_front_door(front_door):
-    from contingency.models import ServiceRequest
-
-    w = front_door
-    client = SrpClient(
+def _client(w) -> SrpClient:
+    """The SRP's client with the pipeline world's keys, talking to the front door through Django's test client."""
+    return SrpClient(
         base_url="http://dcc.invalid",
         signer=XmlSigner(pipeline_world.SOLR_EUI, w.solr.key, w.solr.cert.x509()),
         suppliers=[SupplierKey(pipeline_world.FAILED_ES, w.es_digital.key),
@@ -67,6 +65,13 @@ def test_the_client_switches_the_failed_suppliers_meters_through_the_front_door(
         dcc_certificate=x509.load_pem_x509_certificate(w.dcc_cert_pem.read_bytes()),
         counters=CounterStore(), transport=DjangoClientTransport(w.client),
     )
+
+
+def test_the_client_switches_the_failed_suppliers_meters_through_the_front_door(front_door):
+    from contingency.models import ServiceRequest
+
+    w = front_door
+    client = _client(w)
     meters = [Meter(pipeline_world.ESME), Meter(pipeline_world.ESME_TWIN), Meter(pipeline_world.GSME),
               Meter(pipeline_world.SMETS1_ESME, "SMETS1"), Meter(pipeline_world.OTHER_ESME)]
     results = [client.switch(meter) for meter in meters]
@@ -83,14 +88,7 @@ def test_the_client_switches_the_failed_suppliers_meters_through_the_front_door(
 @pytest.mark.parametrize("execution", [dt.datetime(2030, 1, 15, 9, tzinfo=dt.UTC), CANCELLATION])
 def test_future_dated_and_cancellation_through_the_front_door(front_door, execution):
     w = front_door
-    client = SrpClient(
-        base_url="http://dcc.invalid",
-        signer=XmlSigner(pipeline_world.SOLR_EUI, w.solr.key, w.solr.cert.x509()),
-        suppliers=[SupplierKey(pipeline_world.FAILED_ES, w.es_digital.key),
-                   SupplierKey(pipeline_world.FAILED_GS, w.gs_digital.key)],
-        dcc_certificate=x509.load_pem_x509_certificate(w.dcc_cert_pem.read_bytes()),
-        counters=CounterStore(), transport=DjangoClientTransport(w.client),
-    )
+    client = _client(w)
     results = [client.switch(device, execution=execution)
                for device in (pipeline_world.ESME_TWIN, pipeline_world.GSME)]
     assert [(r.outcome, r.code) for r in results] == [(Outcome.ACCEPTED, "I99")] * 2, [r.detail for r in results]
