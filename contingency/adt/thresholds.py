@@ -6,12 +6,15 @@ counts requests elsewhere, so reading thresholds adds no hot row.
 
 from __future__ import annotations
 
+import functools
+
 from django.db import connection
 from django.db.models import F, Q
 
 from portal.models import UserID
 
 from ..models import AdtThreshold
+from ..plainsql import columns
 
 
 def _match(field: str, value: UserID | int | str) -> Q:
@@ -47,17 +50,20 @@ def _pk(value: UserID | int | str) -> int | None:
 _PLAIN_FIELDS = tuple(f.attname for f in AdtThreshold._meta.concrete_fields if f.attname != "active")
 
 
+@functools.cache
+def _active_sql() -> str:
+    qn = connection.ops.quote_name
+    target = qn("target_supplier_id")
+    return (f"SELECT {columns(AdtThreshold, _PLAIN_FIELDS)} FROM {qn(AdtThreshold._meta.db_table)} "
+            f"WHERE {qn('user_id_id')} = %s AND {qn('srv')} = %s AND {qn('active')} "
+            f"AND ({target} = %s OR {target} IS NULL) ORDER BY {target} IS NULL, {target} LIMIT 1")
+
+
 def _active_plain(user_pk: int, srv: str, target_pk: int) -> AdtThreshold | None:
     """The same lookup as a plain statement, for the front door (both User IDs known by pk): composing it through
     the ORM cost more CPU than the rest of the count (docs/performance.md). Tested equal to the ORM's answer."""
-    qn = connection.ops.quote_name
-    columns = ", ".join(qn(AdtThreshold._meta.get_field(name).column) for name in _PLAIN_FIELDS)
-    target = qn("target_supplier_id")
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {columns} FROM {qn(AdtThreshold._meta.db_table)} WHERE {qn('user_id_id')} = %s AND "
-            f"{qn('srv')} = %s AND {qn('active')} AND ({target} = %s OR {target} IS NULL) "
-            f"ORDER BY {target} IS NULL, {target} LIMIT 1", [user_pk, srv, target_pk])
+        cursor.execute(_active_sql(), [user_pk, srv, target_pk])
         row = cursor.fetchone()
     if row is None:
         return None

@@ -23,7 +23,7 @@ window is *answered* ``expired`` and left for ``expire_due_activations`` to move
 
 from __future__ import annotations
 
-import json
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,6 +35,7 @@ from portal.eui import InvalidEUI64, parse_eui64
 from portal.models import UserID
 
 from ..models import Activation, ActivationState, Device, Instruction, ScopeKind
+from ..plainsql import json_value
 
 NO_INSTRUCTION = "no-instruction"
 NOT_ACTIVE = "not-active"
@@ -133,18 +134,22 @@ def _flag(condition: Q) -> ExpressionWrapper:
     return ExpressionWrapper(condition, output_field=BooleanField())
 
 
-def _newest_plain(user_pk: int, party_pk: int, at: datetime) -> _Newest | None:
+@functools.cache
+def _newest_sql() -> str:
     qn = connection.ops.quote_name
     a, i = qn(Activation._meta.db_table), qn(Instruction._meta.db_table)
-    when = connection.ops.adapt_datetimefield_value(at)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT a.{qn('id')}, a.{qn('state')}, i.{qn('id')}, i.{qn('valid_from')} > %s, i.{qn('valid_to')} <= %s, "
+    return (f"SELECT a.{qn('id')}, a.{qn('state')}, i.{qn('id')}, i.{qn('valid_from')} > %s, i.{qn('valid_to')} <= %s, "
             f"i.{qn('srvs')}, i.{qn('scope')} FROM {a} a JOIN {i} i ON i.{qn('id')} = a.{qn('instruction_id')} "
             f"WHERE a.{qn('contingency_user_id_id')} = %s AND a.{qn('supplier_id')} = %s "
-            f"ORDER BY a.{qn('id')} DESC LIMIT 1", [when, when, user_pk, party_pk])
+            f"ORDER BY a.{qn('id')} DESC LIMIT 1")
+
+
+def _newest_plain(user_pk: int, party_pk: int, at: datetime) -> _Newest | None:
+    when = connection.ops.adapt_datetimefield_value(at)
+    with connection.cursor() as cursor:
+        cursor.execute(_newest_sql(), [when, when, user_pk, party_pk])
         row = cursor.fetchone()
     if row is None:
         return None
-    srvs = json.loads(row[5]) if isinstance(row[5], str | bytes) else row[5]  # SQLite gives the JSON text
+    srvs = json_value(row[5])
     return _Newest(row[0], row[1], row[2], bool(row[3]), bool(row[4]), srvs, row[6])

@@ -27,31 +27,22 @@ from django.utils import timezone
 from portal.models import Party, UserID
 
 from ..models import Device, DeviceCounter, ServiceRequest
+from ..plainsql import columns, fields_in_model_order
 
-
-def _in_model_order(model, wanted: set[str]) -> tuple[str, ...]:
-    """``wanted`` attnames in the model's field order: ``Model.from_db`` takes partial values in that order."""
-    return tuple(f.attname for f in model._meta.concrete_fields if f.attname in wanted)
-
-
-DEVICE_FIELDS = _in_model_order(Device, {"id", "eui", "device_type", "esme_variant", "generation", "smi_status",
-                                         "payment_mode", "registered_supplier_id"})
-USER_ID_FIELDS = _in_model_order(UserID, {"id", "eui", "party_id", "status"})
-PARTY_FIELDS = _in_model_order(Party, {"id", "name", "short_name", "kind", "licence_status"})
-TRANSFORM_FIELDS = _in_model_order(ServiceRequest, {"id", "request_id", "sender_id", "device_id", "gbcs_originator",
-                                                    "srv", "state", "version", "activation_id", "precommand"})
-
-
-def _columns(model, fields: tuple[str, ...], alias: str) -> str:
-    qn = connection.ops.quote_name
-    return ", ".join(f"{alias}.{qn(model._meta.get_field(name).column)}" for name in fields)
+DEVICE_FIELDS = fields_in_model_order(Device, {"id", "eui", "device_type", "esme_variant", "generation",
+                                               "smi_status", "payment_mode", "registered_supplier_id"})
+USER_ID_FIELDS = fields_in_model_order(UserID, {"id", "eui", "party_id", "status"})
+PARTY_FIELDS = fields_in_model_order(Party, {"id", "name", "short_name", "kind", "licence_status"})
+TRANSFORM_FIELDS = fields_in_model_order(ServiceRequest, {"id", "request_id", "sender_id", "device_id",
+                                                          "gbcs_originator", "srv", "state", "version",
+                                                          "activation_id", "precommand"})
 
 
 @functools.cache
 def _sender_sql() -> str:
     qn = connection.ops.quote_name
     role = UserID.roles.rel.related_model
-    return (f"SELECT {_columns(UserID, USER_ID_FIELDS, 'u')}, r.{qn('role')} "
+    return (f"SELECT {columns(UserID, USER_ID_FIELDS, 'u')}, r.{qn('role')} "
             f"FROM {qn(UserID._meta.db_table)} u LEFT JOIN {qn(role._meta.db_table)} r "
             f"ON r.{qn(role._meta.get_field('holder').column)} = u.{qn('id')} "
             f"WHERE u.{qn('eui')} = %s")
@@ -60,8 +51,8 @@ def _sender_sql() -> str:
 @functools.cache
 def _device_sql() -> str:
     qn = connection.ops.quote_name
-    return (f"SELECT {_columns(Device, DEVICE_FIELDS, 'd')}, {_columns(UserID, USER_ID_FIELDS, 's')}, "
-            f"{_columns(Party, PARTY_FIELDS, 'p')} "
+    return (f"SELECT {columns(Device, DEVICE_FIELDS, 'd')}, {columns(UserID, USER_ID_FIELDS, 's')}, "
+            f"{columns(Party, PARTY_FIELDS, 'p')} "
             f"FROM {qn(Device._meta.db_table)} d "
             f"JOIN {qn(UserID._meta.db_table)} s ON s.{qn('id')} = d.{qn('registered_supplier_id')} "
             f"JOIN {qn(Party._meta.db_table)} p ON p.{qn('id')} = s.{qn('party_id')} "
@@ -71,7 +62,7 @@ def _device_sql() -> str:
 @functools.cache
 def _transformed_sql() -> str:
     qn = connection.ops.quote_name
-    return (f"SELECT {_columns(ServiceRequest, TRANSFORM_FIELDS, 'r')} FROM {qn(ServiceRequest._meta.db_table)} r "
+    return (f"SELECT {columns(ServiceRequest, TRANSFORM_FIELDS, 'r')} FROM {qn(ServiceRequest._meta.db_table)} r "
             f"WHERE r.{qn('request_id')} = %s AND r.{qn('sender_id')} = %s")
 
 

@@ -47,12 +47,6 @@ CHECKS: tuple[tuple[int, Callable[[Intake], None]], ...] = (
 )
 
 
-def dcc_identity():
-    """(certificate, key) the answers are signed with; LookupError when the DCC has none (HTTP 503). Cached per
-    process, its revocation read again on every request (``pki.dcc_identity.signing_identity``)."""
-    return signing_identity()
-
-
 @dataclass(frozen=True)
 class Answer:
     status: int
@@ -66,7 +60,8 @@ def handle(service: str, *, method: str, content_type: str, content_length: int 
            read_body: Callable[[], bytes]) -> Answer:
     """Take one request to ``service{service}`` (``"T"``, ``"S"`` or ``"D"``)."""
     try:
-        identity = dcc_identity()
+        # Cached per process, its revocation read again on every request (pki.dcc_identity.signing_identity).
+        identity = signing_identity()
     except LookupError as exc:
         return _json(503, IDENTITY_MISSING, f"the DCC cannot sign its answers now: {exc}")
     intake = Intake(service=service, body=b"", now=timezone.now())

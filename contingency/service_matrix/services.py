@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import enum
 import functools
-import json
 import re
 from collections.abc import Iterable
 
@@ -28,6 +27,7 @@ from portal.offices import is_dcc_operator
 
 from ..adt.srv import is_known_srv
 from ..models import COMMAND_VARIANTS, ServicePermission
+from ..plainsql import json_value
 
 # A DUIS Service Reference Variant: "1.6", "6.2.9", "11.2" (Service Reference, then optionally the variant).
 SRV_PATTERN = re.compile(r"[1-9][0-9]?\.[0-9]{1,2}(\.[0-9]{1,2})?")
@@ -71,8 +71,7 @@ def _command_variants(srv: str, roles: list[str]) -> list[list[int]]:
         cursor.execute(f"SELECT {cvs_column} FROM {table} WHERE {srv_column} = %s AND {role_column} IN "
                        f"({placeholders})", [srv, *roles])
         rows = cursor.fetchall()
-    # SQLite hands back the JSON text; psycopg decodes PostgreSQL's jsonb itself.
-    return [json.loads(value) if isinstance(value, str | bytes) else value for (value,) in rows]
+    return [json_value(value) for (value,) in rows]
 
 
 def command_variants_orm(srv: str, roles: list[str]) -> list[list[int]]:
