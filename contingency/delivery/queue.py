@@ -49,6 +49,17 @@ def publish(task, item_id: int) -> bool:
     return True
 
 
+def publish_each(task, item_ids) -> list[int]:
+    """Queue ``task`` for each id in turn (the sweepers); the ids queued. A broker that refuses one refuses the rest
+    too: it stops there, and the next sweep starts again."""
+    queued = []
+    for item_id in item_ids:
+        if not publish(task, item_id):
+            break
+        queued.append(item_id)
+    return queued
+
+
 @shared_task(name="contingency.delivery.tasks.deliver_push", ignore_result=True)
 def deliver_push(push_id: int) -> dict:
     with audit.acting_as("system:contingency.delivery.tasks.deliver_push"):
@@ -60,11 +71,7 @@ def deliver_push(push_id: int) -> dict:
 def sweep_pushes() -> int:
     """Queue one delivery attempt for every due pending push (up to SOLR_PUSH_SWEEP_BATCH); the number queued. A
     broker that refuses one refuses the rest too: the sweep stops there, and the next one starts again."""
-    queued = []
-    for push_id in push.due_push_ids():
-        if not publish(deliver_push, push_id):
-            break
-        queued.append(push_id)
+    queued = publish_each(deliver_push, push.due_push_ids())
     push.mark_requeued(queued)
     return len(queued)
 

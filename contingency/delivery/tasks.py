@@ -18,7 +18,7 @@ from django.db import transaction
 
 from portal import audit
 
-from .queue import deliver_push, publish, queue_after_commit, sweep_pushes  # noqa: F401  (re-exported: task names)
+from .queue import deliver_push, publish, publish_each, queue_after_commit, sweep_pushes  # noqa: F401  (re-exported)
 
 
 @shared_task(name="contingency.delivery.tasks.deliver_request", ignore_result=True)
@@ -42,11 +42,7 @@ def sweep_requests() -> dict:
     with audit.acting_as("system:contingency.delivery.tasks.sweep_requests"):
         for request_pk in service.expired_request_ids():
             expired += bool(service.expire(request_pk, queue_push=queue_after_commit))
-    requeued = []
-    for request_pk in service.stuck_request_ids():
-        if not publish(deliver_request, request_pk):
-            break  # the broker is down: the next sweep tries again
-        requeued.append(request_pk)
+    requeued = publish_each(deliver_request, service.stuck_request_ids())  # stops where the broker refuses
     service.mark_requeued(requeued)
     return {"requeued": len(requeued), "expired": expired}
 
