@@ -93,9 +93,10 @@ QUICK_RECONNECT_CELERY = (
 class Workers:
     """Real worker processes, each in a process group of its own so SIGKILL takes the pool children too."""
 
-    def __init__(self):
+    def __init__(self, logs: Path):
         self.procs: list[subprocess.Popen] = []
         self.names: dict[int, str] = {}
+        self.logs = logs  # each worker's output, so a worker that exits says why in the failure
 
     def start(self, *, quick_reconnect: bool = False) -> subprocess.Popen:
         env = dict(os.environ, DATABASE_URL=database_url_for_subprocess(), CELERY_TASK_ALWAYS_EAGER="0")
@@ -106,12 +107,12 @@ class Workers:
             [*celery, "-A", "portal", "worker", "--pool=prefork",
              "--concurrency=2", "--loglevel=WARNING", "--without-heartbeat", "--without-mingle", "--without-gossip",
              f"--hostname={name}@%h"],
-            cwd=PROJECT_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            cwd=PROJECT_DIR, env=env, stdout=subprocess.DEVNULL, stderr=(self.logs / f"{name}.log").open("wb"),
+            start_new_session=True)
         self.procs.append(proc)
         self.names[proc.pid] = name
         wait_until(lambda: name in self.answering(), timeout=60, interval=0.2,
-                   what="a ping answer from the Celery worker",
-                   abort=lambda: f"worker exited {proc.returncode}" if proc.poll() is not None else None)
+                   what="a ping answer from the Celery worker", abort=self.exited)
         return proc
 
     def answering(self) -> set[str]:
@@ -119,8 +120,14 @@ class Workers:
         return {reply.split("@")[0] for answer in app.control.ping(timeout=1.0) for reply in answer}
 
     def exited(self) -> str | None:
-        gone = [f"{self.names[p.pid]} exited {p.returncode}" for p in self.procs if p.poll() is not None]
-        return ", ".join(gone) or None
+        """None while every worker runs; else which exited, with the end of its output."""
+        gone = [f"{self.names[p.pid]} exited {p.returncode}:\n{self.log_tail(p)}"
+                for p in self.procs if p.poll() is not None]
+        return "\n".join(gone) or None
+
+    def log_tail(self, proc: subprocess.Popen, lines: int = 40) -> str:
+        text = (self.logs / f"{self.names[proc.pid]}.log").read_text(errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
 
     def kill(self, proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -142,8 +149,8 @@ class Workers:
 
 
 @pytest.fixture
-def workers():
-    w = Workers()
+def workers(tmp_path):
+    w = Workers(tmp_path)
     yield w
     w.stop_all()
 
