@@ -172,14 +172,17 @@ def attempt(push_id: int) -> Result:
     return Result(Outcome.DELIVERED if delivered else Outcome.FAILED, status, error)
 
 
-def due_push_ids(limit: int | None = None, at: dt.datetime | None = None) -> list[int]:
+def due_push_ids(limit: int | None = None, at: dt.datetime | None = None, *, retries_only: bool = False) -> list[int]:
     """Pending pushes that are due and held by no worker, oldest due first, none queued by the sweeper within a hold
-    time (what the sweeper queues)."""
+    time (what the sweeper queues); with ``retries_only`` only those tried before (the queue is behind: a push
+    never tried still has its first message in it)."""
     limit = limit or conf.get("SOLR_PUSH_SWEEP_BATCH")
     # Not one the sweeper queued within a hold time: that message still waits in a queue that is behind.
     cutoff = (at or timezone.now()) - dt.timedelta(seconds=hold_seconds())
-    return list(Push.objects.due(at).filter(Q(requeued_at__isnull=True) | Q(requeued_at__lte=cutoff))
-                .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
+    due = Push.objects.due(at).filter(Q(requeued_at__isnull=True) | Q(requeued_at__lte=cutoff))
+    if retries_only:
+        due = due.filter(attempts__gt=0)
+    return list(due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
 
 
 def mark_requeued(push_ids: list[int], at: dt.datetime | None = None) -> None:

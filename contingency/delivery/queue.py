@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.db import transaction
 
+from contingency import conf
 from portal import audit
 
 from . import push
@@ -60,6 +61,32 @@ def publish_each(task, item_ids) -> list[int]:
     return queued
 
 
+def waiting_messages() -> int | None:
+    """How many messages wait in the broker's default queue, where every delivery task goes (not counting those a
+    worker holds); None when the broker cannot say (down). The declaration is not passive: Redis counts an empty
+    queue as missing, and declaring the default queue, which every worker declares, changes nothing."""
+    app = current_app
+    try:
+        with app.connection_for_read() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0.1)  # a sweep is not held up by an outage
+            with connection.channel() as channel:
+                return channel.queue_declare(queue=app.conf.task_default_queue).message_count
+    except Exception:  # noqa: BLE001 - any broker failure: unknown, and the sweep goes on as without a backlog
+        return None
+
+
+def queue_is_behind() -> bool:
+    """More messages wait in the queue than one sweep would add (SOLR_DELIVERY_SWEEP_BATCH).
+
+    Then an item nobody has taken for a stuck timeout is most likely still waiting in that queue, not lost: a
+    campaign's backlog, not a lost message. The sweepers then queue only what certainly has no message left (a dead
+    worker's run-out claim, a push's retry) and leave the never-taken items to a sweep after the queue has drained
+    below that size: a lost message is then delayed, never dropped, and a backlog is not multiplied by copies that
+    claim nothing (before this, 500 copies a sweep in the campaign benchmark; docs/performance.md, "Campaign")."""
+    waiting = waiting_messages()
+    return waiting is not None and waiting > conf.get("SOLR_DELIVERY_SWEEP_BATCH")
+
+
 @shared_task(name="contingency.delivery.tasks.deliver_push", ignore_result=True)
 def deliver_push(push_id: int) -> dict:
     with audit.acting_as("system:contingency.delivery.tasks.deliver_push"):
@@ -70,8 +97,9 @@ def deliver_push(push_id: int) -> dict:
 @shared_task(name="contingency.delivery.tasks.sweep_pushes", ignore_result=True)
 def sweep_pushes() -> int:
     """Queue one delivery attempt for every due pending push (up to SOLR_PUSH_SWEEP_BATCH); the number queued. A
-    broker that refuses one refuses the rest too: the sweep stops there, and the next one starts again."""
-    queued = publish_each(deliver_push, push.due_push_ids())
+    broker that refuses one refuses the rest too: the sweep stops there, and the next one starts again. While the
+    queue is behind (:func:`queue_is_behind`) only retries: a push never tried still has its first message queued."""
+    queued = publish_each(deliver_push, push.due_push_ids(retries_only=queue_is_behind()))
     push.mark_requeued(queued)
     return len(queued)
 

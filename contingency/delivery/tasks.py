@@ -18,7 +18,14 @@ from django.db import transaction
 
 from portal import audit
 
-from .queue import deliver_push, publish, publish_each, queue_after_commit, sweep_pushes  # noqa: F401  (re-exported)
+from .queue import (  # noqa: F401  (re-exported)
+    deliver_push,
+    publish,
+    publish_each,
+    queue_after_commit,
+    queue_is_behind,
+    sweep_pushes,
+)
 
 
 @shared_task(name="contingency.delivery.tasks.deliver_request", ignore_result=True)
@@ -35,14 +42,16 @@ def deliver_request(request_pk: int) -> dict:
 @shared_task(name="contingency.delivery.tasks.sweep_requests", ignore_result=True)
 def sweep_requests() -> dict:
     """Re-queue requests stuck in delivery past SOLR_DELIVERY_STUCK_SECONDS (a dead worker, a lost message) and
-    expire the ones accepted longer than SOLR_DELIVERY_EXPIRY_SECONDS ago; their numbers."""
+    expire the ones accepted longer than SOLR_DELIVERY_EXPIRY_SECONDS ago; their numbers. While the queue is behind
+    (queue.queue_is_behind) only a dead worker's requests: one never taken still has its message in the queue."""
     from . import service
 
     expired = 0
     with audit.acting_as("system:contingency.delivery.tasks.sweep_requests"):
         for request_pk in service.expired_request_ids():
             expired += bool(service.expire(request_pk, queue_push=queue_after_commit))
-    requeued = publish_each(deliver_request, service.stuck_request_ids())  # stops where the broker refuses
+    stuck = service.stuck_request_ids(never_taken=not queue_is_behind())
+    requeued = publish_each(deliver_request, stuck)  # stops where the broker refuses
     service.mark_requeued(requeued)
     return {"requeued": len(requeued), "expired": expired}
 
