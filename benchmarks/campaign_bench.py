@@ -91,6 +91,15 @@ class Db:
         return dict(self.rows("SELECT state, count(*) FROM contingency_push WHERE key LIKE 'response:%%' "
                               "GROUP BY 1"))
 
+    def sweeps(self) -> dict[str, int]:
+        """What the sweepers did: requests and pushes they queued again (stamped ``requeued_at``), and delivery
+        attempts beyond one per request (a copy that claimed nothing makes no attempt)."""
+        (requests, extra), = self.rows(
+            "SELECT count(requeued_at), coalesce(sum(greatest(delivery_attempts - 1, 0)), 0) "
+            "FROM contingency_servicerequest")
+        pushes = self.rows("SELECT count(requeued_at) FROM contingency_push")[0][0]
+        return {"requests_requeued": requests, "pushes_requeued": pushes, "extra_delivery_attempts": int(extra)}
+
     def close(self) -> None:
         self.connection.close()
 
@@ -323,6 +332,7 @@ def run(args) -> dict:
         result["meters_before"], result["meters_after"] = before, after
         result["requests"] = db.requests_by_state(srp)
         result["pushes"] = db.pushes()
+        result["sweeps"] = db.sweeps()
         db.close()
         others_unchanged = {k: v for k, v in before.items() if k != SUPPLIER} == \
                            {k: v for k, v in after.items() if k != SUPPLIER}
@@ -392,6 +402,7 @@ def report(result: dict) -> None:
           f"{c.get('quarantined')} failed {c.get('failed')} accepted-without-response {c.get('accepted')} "
           f"codes {c.get('codes')}", flush=True)
     print(f"  requests (database): {result['requests']}; response pushes: {result['pushes']}", flush=True)
+    print(f"  sweepers: {result['sweeps']}", flush=True)
     p = result["proof"]
     print(f"  proof: {SUPPLIER} credit {p['credit']} (== {result['meters']}: {p['credit'] == result['meters']}), "
           f"prepayment {p['prepayment']}; other Suppliers unchanged: {p['other_suppliers_unchanged']}; responses "
