@@ -202,14 +202,18 @@ def _switch(args, out, err) -> int:
 
 
 def _wait(client: SrpClient, waiting, args, err, since: str) -> None:
-    """Wait for the Service Responses of ``waiting`` (pushed to the receiver, or polled from ``since``)."""
+    """Wait for the Service Responses of ``waiting`` (pushed to the receiver, or polled from ``since``: each poll
+    starts shortly before the newest outcome the last one saw, and takes each ResponseID once)."""
     deadline = time.monotonic() + args.wait
     err.write(f"waiting up to {args.wait:g} s for {len(waiting)} Service Responses\n")
+    poll_from, seen = dt.datetime.fromisoformat(since), set()
     while time.monotonic() < deadline:
         if args.poll_url:
             try:
-                polling.poll_once(args.poll_url, client.dcc_certificate, client.tracker.handle,
-                                  user_id=client.signer.user_id, token=args.poll_token, since=since)
+                result = polling.poll_once(args.poll_url, client.dcc_certificate, client.tracker.handle,
+                                           user_id=client.signer.user_id, token=args.poll_token, since=poll_from,
+                                           seen=seen)
+                poll_from = polling.next_since(poll_from, result)
             except ClientError as exc:
                 err.write(f"poll: {exc}\n")
         step = args.poll_interval if args.poll_url else deadline - time.monotonic()

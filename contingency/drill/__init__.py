@@ -24,7 +24,7 @@ from pathlib import Path
 import requests
 
 from srp_client import manifest as srp_manifest
-from srp_client import messages
+from srp_client import polling
 from srp_client.client import Meter, Outcome, SrpClient, summarise
 from srp_client.counters import CounterStore
 from srp_client.errors import ClientError
@@ -130,40 +130,18 @@ def prepare(url: str, manifest_path: Path, supplier: str, *, timeout: float = 10
     return Drill(url, supplier, found, meters, srp_user_id, operator["api_token"], aro["api_token"], event["id"])
 
 
-#: How far behind the newest outcome seen a poll starts again: an outcome committed late may carry an earlier time.
-POLL_OVERLAP = dt.timedelta(seconds=60)
-
-
 def _poll(drill: Drill, client: SrpClient, since: dt.datetime, seen: set[str], timeout: float) -> dt.datetime:
-    """One sweep of the polling API (every page); each document verified as a push would be, then matched. Returns
-    where the next sweep may start: ``POLL_OVERLAP`` before the newest outcome seen (``seen`` drops repeats), so a
-    long drill does not read every earlier outcome again on every sweep."""
-    newest = since
-    page = f"{drill.url}/api/v1/responses/"
-    params = {"user_id": drill.srp_user_id, "since": since.isoformat(), "page_size": 200}
-    while page:
-        answer = requests.get(page, params=params, timeout=timeout,
-                              headers={"Authorization": f"Token {drill.aro_token}"})
-        if answer.status_code in (401, 403):  # not transient: waiting would only hide it
-            raise DrillRefused("responses-forbidden", f"the polling API refused the SRP ARO's token "
-                               f"({answer.status_code}): {answer.text[:200]}")
-        answer.raise_for_status()
-        body = answer.json()
-        for item in body.get("results", []):
-            try:
-                newest = max(newest, dt.datetime.fromisoformat(item["responded_at"]))
-            except (KeyError, TypeError, ValueError):
-                pass
-            if not item.get("document") or item.get("response_id") in seen:
-                continue
-            try:
-                document = messages.read_document(item["document"].encode(), client.dcc_certificate)
-            except ClientError:
-                continue  # a forged or unreadable document decides nothing
-            seen.add(item.get("response_id"))
-            client.tracker.handle(document)
-        page, params = body.get("next"), None
-    return max(since, newest - POLL_OVERLAP)
+    """One poll of the polling API with the SRP ARO's token (srp_client.polling: every page, each document verified
+    as a push would be, each ResponseID once), matched by the client's tracker; where the next poll may start."""
+    try:
+        result = polling.poll_once(f"{drill.url}/api/v1/responses/", client.dcc_certificate, client.tracker.handle,
+                                   user_id=drill.srp_user_id, token=drill.aro_token, since=since, seen=seen,
+                                   page_size=200, timeout=timeout)
+    except ClientError as exc:
+        if exc.code == "poll-forbidden":  # not transient: waiting would only hide it
+            raise DrillRefused("responses-forbidden", f"the polling API refused the SRP ARO's token: {exc}") from None
+        raise
+    return polling.next_since(since, result)
 
 
 def run(drill: Drill, *, concurrency: int = 8, wait: float = 300.0, poll_interval: float = 1.0,
@@ -190,8 +168,8 @@ def run(drill: Drill, *, concurrency: int = 8, wait: float = 300.0, poll_interva
         while waiting and time.monotonic() < deadline:
             try:
                 since = _poll(drill, client, since, seen, timeout)
-            except (requests.RequestException, ValueError):
-                pass  # transient until the deadline
+            except ClientError:
+                pass  # transport-failed, poll-failed: transient until the deadline
             waiting = [r for r in waiting if r.outcome == Outcome.ACCEPTED]
             if progress:
                 settled = {}

@@ -9,6 +9,7 @@ import json
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -131,38 +132,35 @@ def test_the_command_reports_a_refusal_by_its_code(demo):
     assert str(info.value).startswith("concurrency-invalid:")
 
 
-def test_a_poll_starts_again_shortly_before_the_newest_outcome_it_saw(monkeypatch):
-    """A long drill must not read every earlier outcome again on every sweep (it read them all each second)."""
+def test_a_poll_starts_again_shortly_before_the_newest_outcome_it_saw_and_a_refused_token_stops_the_drill():
+    """A long drill must not read every earlier outcome again on every poll (it read them all each second); the
+    drill polls through srp_client.polling, with the SRP ARO's token. A 403 is not transient: it stops the drill."""
     import datetime as dt
     from types import SimpleNamespace
 
     import contingency.drill as drill_module
+    from srp_client import polling
+    from tests.srp_client.responses_endpoint import ResponsesEndpoint
 
-    asked = []
-
-    class Answer:
-        status_code = 200
-
-        def __init__(self, results):
-            self._body = {"results": results, "next": None}
-
-        def raise_for_status(self):
-            pass
-
-        def json(self):
-            return self._body
-
-    pages = [[{"responded_at": "2026-11-29T08:00:00+00:00", "response_id": "a", "document": None},
-              {"responded_at": "2026-11-29T08:05:00+00:00", "response_id": "b", "document": None}], []]
-
-    def get(url, params=None, **_kwargs):
-        asked.append(params["since"])
-        return Answer(pages.pop(0))
-
-    monkeypatch.setattr(drill_module.requests, "get", get)
-    drill = SimpleNamespace(url="http://dcc.invalid", srp_user_id="90-B3-D5-1F-30-20-00-01", aro_token="t")
+    endpoint = ResponsesEndpoint([{"next": None, "results": [
+        {"responded_at": "2026-11-29T08:00:00+00:00", "response_id": "a", "document": None},
+        {"responded_at": "2026-11-29T08:05:00+00:00", "response_id": "b", "document": None}]}])
+    drill = SimpleNamespace(url=endpoint.url.removesuffix("/api/v1/responses/"),
+                            srp_user_id="90-B3-D5-1F-30-20-00-01", aro_token="t")
+    client = SimpleNamespace(dcc_certificate=None, tracker=SimpleNamespace(handle=None))
     start = dt.datetime(2026, 11, 29, 7, 0, tzinfo=dt.UTC)
-    after_first = drill_module._poll(drill, SimpleNamespace(), start, set(), 5)
-    assert after_first == dt.datetime(2026, 11, 29, 8, 5, tzinfo=dt.UTC) - drill_module.POLL_OVERLAP
-    assert drill_module._poll(drill, SimpleNamespace(), after_first, set(), 5) == after_first  # nothing new: stays
-    assert asked == [start.isoformat(), after_first.isoformat()]
+    try:
+        after_first = drill_module._poll(drill, client, start, set(), 5)
+        endpoint.pages = [{"next": None, "results": []}]
+        after_second = drill_module._poll(drill, client, after_first, set(), 5)
+        endpoint.status = 403
+        with pytest.raises(DrillRefused) as refused:
+            drill_module._poll(drill, client, after_second, set(), 5)
+    finally:
+        endpoint.close()
+    assert after_first == dt.datetime(2026, 11, 29, 8, 5, tzinfo=dt.UTC) - polling.POLL_OVERLAP
+    assert after_second == after_first  # nothing new: stays
+    assert refused.value.code == "responses-forbidden"
+    queries = [parse_qs(urlsplit(path).query) for path, _ in endpoint.seen]
+    assert [q["since"] for q in queries] == [[start.isoformat()], [after_first.isoformat()], [after_first.isoformat()]]
+    assert {token for _, token in endpoint.seen} == {"Token t"}

@@ -4,9 +4,7 @@ a document yet is passed over, and a refusal of the endpoint is a clear error.""
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import datetime as dt
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -16,38 +14,8 @@ from srp_client import polling
 from srp_client.errors import ClientError
 
 from .fakedcc import SRP_EUI, SUPPLIER_ES
+from .responses_endpoint import ResponsesEndpoint
 from .test_receiver import _service_response
-
-
-class _Endpoint:
-    """A stand-in for GET /api/v1/responses/: two pages, the second reached through ``next``."""
-
-    def __init__(self, pages, status=200):
-        self.pages, self.status, self.seen = pages, status, []
-        endpoint = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):  # noqa: N802 - the standard library's name
-                endpoint.seen.append((self.path, self.headers.get("Authorization")))
-                query = parse_qs(urlsplit(self.path).query)
-                page = int(query.get("page", ["1"])[0])
-                body = json.dumps(endpoint.pages[page - 1]).encode()
-                self.send_response(endpoint.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/api/v1/responses/"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -60,7 +28,7 @@ def documents(world):
 
 def test_every_page_is_read_with_the_token_and_only_dcc_signed_documents_are_taken(world, documents):
     signed, forged = documents
-    endpoint = _Endpoint([])
+    endpoint = ResponsesEndpoint([])
     endpoint.pages = [
         {"count": 4, "next": endpoint.url + f"?user_id={SRP_EUI}&page=2", "results": [
             {"request_id": "a", "document": signed}, {"request_id": "b", "document": forged}]},
@@ -80,12 +48,49 @@ def test_every_page_is_read_with_the_token_and_only_dcc_signed_documents_are_tak
     assert first["user_id"] == [SRP_EUI] and first["since"] == ["2026-01-01T00:00:00+00:00"]
 
 
-@pytest.mark.parametrize("status, pages", [(403, [{"code": "responses-forbidden"}]), (200, [{"documents": []}])])
-def test_a_refusal_or_an_unknown_shape_is_a_clear_error(world, status, pages):
-    endpoint = _Endpoint(pages, status=status)
+@pytest.mark.parametrize("status, pages, code", [
+    (403, [{"code": "responses-forbidden"}], "poll-forbidden"),
+    (401, [{"code": "not_authenticated"}], "poll-forbidden"),
+    (500, [{"results": []}], "poll-failed"),
+    (200, [{"documents": []}], "poll-failed"),
+])
+def test_a_refusal_or_an_unknown_shape_is_a_clear_error(world, status, pages, code):
+    endpoint = ResponsesEndpoint(pages, status=status)
     try:
         with pytest.raises(ClientError) as refused:
             polling.poll_once(endpoint.url, world.dcc.cert, lambda doc: None, user_id=SRP_EUI)
     finally:
         endpoint.close()
-    assert refused.value.code == "poll-failed"
+    assert refused.value.code == code
+
+
+def test_a_poll_reports_the_newest_outcome_and_takes_each_response_once(world, documents):
+    """What a long wait needs: where the next poll may start (shortly before the newest outcome read) and no
+    document handed over twice across polls (the overlap reads some outcomes again)."""
+    signed, _forged = documents
+    endpoint = ResponsesEndpoint([])
+    first = {"count": 3, "next": None, "results": [
+        {"response_id": "r1", "responded_at": "2026-11-29T08:00:00+00:00", "document": signed},
+        {"response_id": "r2", "responded_at": "2026-11-29T08:05:00+00:00", "document": ""},  # not answered yet
+        {"response_id": "r3", "responded_at": "bad", "document": ""}]}
+    second = {"count": 1, "next": None, "results": [
+        {"response_id": "r1", "responded_at": "2026-11-29T08:00:00+00:00", "document": signed}]}
+    endpoint.pages = [first]
+    taken, seen = [], set()
+    start = dt.datetime(2026, 11, 29, 7, 0, tzinfo=dt.UTC)
+    try:
+        result = polling.poll_once(endpoint.url, world.dcc.cert, taken.append, user_id=SRP_EUI, since=start,
+                                   seen=seen, page_size=200)
+        after = polling.next_since(start, result)
+        endpoint.pages = [second]
+        again = polling.poll_once(endpoint.url, world.dcc.cert, taken.append, user_id=SRP_EUI, since=after, seen=seen)
+    finally:
+        endpoint.close()
+    assert result.newest == dt.datetime(2026, 11, 29, 8, 5, tzinfo=dt.UTC)
+    assert after == result.newest - polling.POLL_OVERLAP
+    assert (result.taken, again.taken, len(taken), seen) == (1, 0, 1, {"r1"})
+    assert polling.next_since(after, again) == after  # nothing newer: it stays
+    assert polling.next_since(start, polling.PollResult(0, 0)) == start  # nothing read: it stays
+    queries = [parse_qs(urlsplit(path).query) for path, _ in endpoint.seen]
+    assert queries[0]["since"] == [start.isoformat()] and queries[0]["page_size"] == ["200"]
+    assert queries[1]["since"] == [after.isoformat()]
