@@ -15,13 +15,12 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from portal.eui import parse_eui64
 
 from . import conf
+from .cache_clearing import clear_on_certificate_change
 from .keystore import KeyNotFound, get_keystore
 from .models import Certificate, CertificateKind, CertificateSource
 from .repository import revocation_token
@@ -80,12 +79,8 @@ class _IdentityCache:
             self._entry = (certificate, key, revocation_token(certificate.pk), time.monotonic())
         return certificate, key
 
-    def clear(self, **_signal_kwargs) -> None:
+    def clear(self) -> None:
         self._entry = None
-
-    def on_change(self, **_signal_kwargs) -> None:
-        self.clear()
-        transaction.on_commit(self.clear)  # a read between the save and the commit could have kept the old one
 
 
 _IDENTITY = _IdentityCache()
@@ -103,5 +98,4 @@ def clear_identity_cache() -> None:
 
 def connect() -> None:
     """Forget the cached identity on every Certificate save or delete in this process (PkiConfig.ready)."""
-    post_save.connect(_IDENTITY.on_change, sender=Certificate, weak=False, dispatch_uid="pki.dcc_identity.saved")
-    post_delete.connect(_IDENTITY.on_change, sender=Certificate, weak=False, dispatch_uid="pki.dcc_identity.deleted")
+    clear_on_certificate_change(_IDENTITY.clear, "pki.dcc_identity")

@@ -17,10 +17,8 @@ import threading
 import time
 from datetime import datetime
 
-from django.db import transaction
-from django.db.models.signals import post_delete, post_save
-
 from . import conf, safexml, xmldsig
+from .cache_clearing import clear_on_certificate_change
 from .models import Certificate
 from .repository import SignerRejected, check_signer, resolve_signer, revocation_token
 
@@ -74,14 +72,9 @@ class _SignerCache:
             self._entries[key] = (cert, revocation_token(cert.pk), time.monotonic())
         return cert
 
-    def clear(self, **_signal_kwargs) -> None:
+    def clear(self) -> None:
         with self._lock:
             self._entries.clear()
-
-    def on_change(self, **_signal_kwargs) -> None:
-        self.clear()
-        # Also after commit: a lookup between the save and the commit could have cached the old row.
-        transaction.on_commit(self.clear)
 
 
 _SIGNERS = _SignerCache()
@@ -113,5 +106,4 @@ def clear_signer_cache() -> None:
 
 def connect() -> None:
     """Clear the cache on every Certificate save or delete in this process (PkiConfig.ready calls this)."""
-    post_save.connect(_SIGNERS.on_change, sender=Certificate, weak=False, dispatch_uid="pki.signers.saved")
-    post_delete.connect(_SIGNERS.on_change, sender=Certificate, weak=False, dispatch_uid="pki.signers.deleted")
+    clear_on_certificate_change(_SIGNERS.clear, "pki.signers")

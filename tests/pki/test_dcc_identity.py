@@ -85,3 +85,45 @@ def test_the_cached_identity_reads_revocation_on_every_use(smki, dcc_uid, keysto
     Certificate.objects.filter(pk=cert.pk).update(revoked_at=timezone.now() - timezone.timedelta(seconds=1))
     with pytest.raises(LookupError):
         signing_identity()
+
+
+@override_settings(DCC_USER_ID=DCC_EUI, PKI_DCC_IDENTITY_CACHE_SECONDS=300)
+def test_a_key_replaced_in_this_process_is_used_at_once_despite_the_cache(smki, dcc_uid, keystore_dir):
+    """pki.cache_clearing: the Certificate saved by pki_issue --replace-key clears the cached identity (no wait
+    for the cache time)."""
+    from pki.dcc_identity import clear_identity_cache, signing_identity
+
+    clear_identity_cache()
+    call_command("pki_issue", DCC_EUI, "--kind", "xml-signing", "--into-keystore", DCC_XML_SIGNING_KEY_REF,
+                 "--out", str(keystore_dir.parent / "dcc.pem"))
+    old_cert, old_key = signing_identity()
+    call_command("pki_issue", DCC_EUI, "--kind", "xml-signing", "--into-keystore", DCC_XML_SIGNING_KEY_REF,
+                 "--replace-key", "--out", str(keystore_dir.parent / "dcc2.pem"))
+    new_cert, new_key = signing_identity()
+    assert new_cert.pk != old_cert.pk
+    assert new_key.public_key() == new_cert.public_key() != old_cert.public_key()
+
+
+@override_settings(DCC_USER_ID=DCC_EUI)
+def test_a_certificate_change_clears_now_and_again_on_commit(smki, dcc_uid, keystore_dir,
+                                                             django_capture_on_commit_callbacks):
+    from django.db.models.signals import post_delete, post_save
+
+    from pki.cache_clearing import clear_on_certificate_change
+    from pki.models import Certificate
+
+    cleared = []
+
+    def clear():
+        cleared.append(1)
+
+    clear_on_certificate_change(clear, "tests.pki.cache_clearing")
+    try:
+        with django_capture_on_commit_callbacks() as callbacks:
+            call_command("pki_issue", DCC_EUI, "--kind", "xml-signing", "--into-keystore", DCC_XML_SIGNING_KEY_REF,
+                         "--out", str(keystore_dir.parent / "dcc.pem"))
+            assert cleared  # on the save itself
+        assert clear in callbacks  # and again once the transaction commits
+    finally:
+        post_save.disconnect(sender=Certificate, dispatch_uid="tests.pki.cache_clearing.saved")
+        post_delete.disconnect(sender=Certificate, dispatch_uid="tests.pki.cache_clearing.deleted")
