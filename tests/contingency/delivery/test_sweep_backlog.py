@@ -31,8 +31,11 @@ def fast_gateway(settings):
 
 
 @pytest.fixture
-def own_queue():
-    """The broker's default queue, as the sweepers see it, is a queue of the test's own; (name, fill, drain)."""
+def own_queue(settings):
+    """The broker's default queue, as the sweepers see it, is a queue of the test's own; (name, fill, drain). One
+    sweep's worth is 3 messages here, the stuck timeout 60 s."""
+    settings.SOLR_DELIVERY_SWEEP_BATCH = 3
+    settings.SOLR_DELIVERY_STUCK_SECONDS = 60
     name = f"test-backlog-{uuid.uuid4().hex[:8]}"
     default = app.conf.task_default_queue
     app.conf.task_default_queue = name
@@ -54,18 +57,21 @@ def own_queue():
         connection.default_channel.queue_delete(name)
 
 
-def never_taken_and_dead_holder(world):
+@pytest.fixture
+def stuck(world, monkeypatch):
+    """(never taken for a stuck timeout, held by a dead worker, the ids the request sweeper queues)."""
     old = timezone.now() - dt.timedelta(seconds=61)
     never_taken = accepted_request(world, accepted_at=old)
     dead_holder = accepted_request(world)
     service.claim(dead_holder.pk, now=old)  # its worker died: the claim ran out a second ago
     ServiceRequest.objects.filter(pk=dead_holder.pk).update(state=RequestState.SENT)
-    return never_taken, dead_holder
+    queued = []
+    monkeypatch.setattr(tasks.deliver_request, "delay", queued.append)
+    return never_taken, dead_holder, queued
 
 
-def test_the_queue_is_counted_in_the_broker(own_queue, settings):
+def test_the_queue_is_counted_in_the_broker(own_queue):
     name, fill, drain = own_queue
-    settings.SOLR_DELIVERY_SWEEP_BATCH = 3
     assert queue.waiting_messages() == 0 and not queue.queue_is_behind()
     fill(3)
     assert queue.waiting_messages() == 3 and not queue.queue_is_behind()  # not more than one sweep's worth
@@ -75,13 +81,9 @@ def test_the_queue_is_counted_in_the_broker(own_queue, settings):
     assert queue.waiting_messages() == 0
 
 
-def test_behind_the_request_sweeper_queues_only_a_dead_workers_request(world, own_queue, settings, monkeypatch):
+def test_behind_the_request_sweeper_queues_only_a_dead_workers_request(own_queue, stuck):
     name, fill, drain = own_queue
-    settings.SOLR_DELIVERY_STUCK_SECONDS = 60
-    settings.SOLR_DELIVERY_SWEEP_BATCH = 3
-    never_taken, dead_holder = never_taken_and_dead_holder(world)
-    queued = []
-    monkeypatch.setattr(tasks.deliver_request, "delay", queued.append)
+    never_taken, dead_holder, queued = stuck
     fill(4)
     assert tasks.sweep_requests()["requeued"] == 1
     assert queued == [dead_holder.pk]
@@ -91,13 +93,9 @@ def test_behind_the_request_sweeper_queues_only_a_dead_workers_request(world, ow
     assert queued == [dead_holder.pk, never_taken.pk]
 
 
-def test_not_behind_the_request_sweeper_queues_both(world, own_queue, settings, monkeypatch):
+def test_not_behind_the_request_sweeper_queues_both(own_queue, stuck):
     name, fill, drain = own_queue
-    settings.SOLR_DELIVERY_STUCK_SECONDS = 60
-    settings.SOLR_DELIVERY_SWEEP_BATCH = 3
-    never_taken, dead_holder = never_taken_and_dead_holder(world)
-    queued = []
-    monkeypatch.setattr(tasks.deliver_request, "delay", queued.append)
+    never_taken, dead_holder, queued = stuck
     fill(3)
     assert tasks.sweep_requests()["requeued"] == 2
     assert sorted(queued) == sorted([never_taken.pk, dead_holder.pk])
@@ -105,9 +103,7 @@ def test_not_behind_the_request_sweeper_queues_both(world, own_queue, settings, 
 
 def test_behind_the_push_sweeper_queues_only_retries(world, endpoint, own_queue, settings, monkeypatch):
     name, fill, drain = own_queue
-    settings.SOLR_DELIVERY_STUCK_SECONDS = 60
     settings.SOLR_PUSH_BASE_DELAY_SECONDS = 0
-    settings.SOLR_DELIVERY_SWEEP_BATCH = 3
     pushes = []
     for _ in range(2):
         request = accepted_request(world)
