@@ -35,12 +35,17 @@ class PollResult:
     taken: int
     refused: int
     newest: dt.datetime | None = None  # the newest ``responded_at`` among the outcomes read
+    complete: bool = True  # False: it stopped at MAX_PAGES with more pages to read
 
 
 def next_since(since: dt.datetime, result: PollResult) -> dt.datetime:
     """Where the next poll may start: ``POLL_OVERLAP`` before the newest outcome the last one read, never earlier
-    than it started; so a long wait does not read every earlier outcome again on every poll."""
-    return since if result.newest is None else max(since, result.newest - POLL_OVERLAP)
+    than it started; so a long wait does not read every earlier outcome again on every poll. After a poll cut at
+    MAX_PAGES, at that newest outcome itself: with the overlap, a minute holding more than MAX_PAGES pages of
+    outcomes would be read again by every poll, which would never get past it (``seen`` drops the repeats)."""
+    if result.newest is None:
+        return since
+    return max(since, result.newest if not result.complete else result.newest - POLL_OVERLAP)
 
 
 def _responded_at(item: dict) -> dt.datetime | None:
@@ -113,4 +118,4 @@ def poll_once(poll_url: str, dcc_certificate: x509.Certificate, callback: Callab
             if seen is not None:
                 seen.add(item.get("response_id"))
         url, params = page.get("next"), None  # ``next`` carries the query already
-    return PollResult(taken, refused, newest)
+    return PollResult(taken, refused, newest, complete=url is None)

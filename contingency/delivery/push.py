@@ -78,6 +78,13 @@ def hold_seconds() -> float:
     return 2 * conf.get("SOLR_PUSH_TIMEOUT_SECONDS") + 30
 
 
+# While the broker's queue is behind (contingency.delivery.queue.queue_is_behind), an item no worker has taken yet
+# is most likely still waiting in it: both sweepers then leave such an item this many hold times (stuck timeouts for
+# requests) instead of one, before they queue it again, and then once per that many. A message lost during a long
+# backlog is delayed that much, never dropped; a long backlog gets at most one copy per item per that time.
+BACKLOG_HOLD_FACTOR = 10
+
+
 def endpoint_problem(url: str) -> str | None:
     """Why nothing may be sent to ``url`` (an Outcome), or None."""
     if not url:
@@ -172,16 +179,20 @@ def attempt(push_id: int) -> Result:
     return Result(Outcome.DELIVERED if delivered else Outcome.FAILED, status, error)
 
 
-def due_push_ids(limit: int | None = None, at: dt.datetime | None = None, *, retries_only: bool = False) -> list[int]:
+def due_push_ids(limit: int | None = None, at: dt.datetime | None = None, *, behind: bool = False) -> list[int]:
     """Pending pushes that are due and held by no worker, oldest due first, none queued by the sweeper within a hold
-    time (what the sweeper queues); with ``retries_only`` only those tried before (the queue is behind: a push
-    never tried still has its first message in it)."""
+    time (what the sweeper queues). With ``behind`` (the queue is behind), a push no worker has taken yet (never
+    claimed, tried or released) is left for BACKLOG_HOLD_FACTOR hold times since it was made or last queued: its
+    first message is most likely still in the queue."""
     limit = limit or conf.get("SOLR_PUSH_SWEEP_BATCH")
+    at = at or timezone.now()
     # Not one the sweeper queued within a hold time: that message still waits in a queue that is behind.
-    cutoff = (at or timezone.now()) - dt.timedelta(seconds=hold_seconds())
+    cutoff = at - dt.timedelta(seconds=hold_seconds())
     due = Push.objects.due(at).filter(Q(requeued_at__isnull=True) | Q(requeued_at__lte=cutoff))
-    if retries_only:
-        due = due.filter(attempts__gt=0)
+    if behind:
+        long_ago = at - dt.timedelta(seconds=BACKLOG_HOLD_FACTOR * hold_seconds())
+        never_taken = Q(attempts=0, last_error="", claimed_until__isnull=True)
+        due = due.exclude(never_taken & (Q(created_at__gt=long_ago) | Q(requeued_at__gt=long_ago)))
     return list(due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
 
 

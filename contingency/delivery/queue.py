@@ -67,7 +67,9 @@ def waiting_messages() -> int | None:
     queue as missing, and declaring the default queue, which every worker declares, changes nothing."""
     app = current_app
     try:
-        with app.connection_for_read() as connection:
+        # Short socket timeouts (Redis; other transports ignore them): an unreachable host must not hold a sweep.
+        timeouts = {"socket_connect_timeout": 2, "socket_timeout": 5}
+        with app.connection_for_read(transport_options=timeouts) as connection:
             connection.ensure_connection(max_retries=1, interval_start=0.1)  # a sweep is not held up by an outage
             with connection.channel() as channel:
                 return channel.queue_declare(queue=app.conf.task_default_queue).message_count
@@ -78,11 +80,12 @@ def waiting_messages() -> int | None:
 def queue_is_behind() -> bool:
     """More messages wait in the queue than one sweep would add (SOLR_DELIVERY_SWEEP_BATCH).
 
-    Then an item nobody has taken for a stuck timeout is most likely still waiting in that queue, not lost: a
-    campaign's backlog, not a lost message. The sweepers then queue only what certainly has no message left (a dead
-    worker's run-out claim, a push's retry) and leave the never-taken items to a sweep after the queue has drained
-    below that size: a lost message is then delayed, never dropped, and a backlog is not multiplied by copies that
-    claim nothing (before this, 500 copies a sweep in the campaign benchmark; docs/performance.md, "Campaign")."""
+    Then an item nobody has taken for a stuck timeout is most likely still waiting in that queue: a campaign's
+    backlog, not a lost message. The sweepers then queue at once only what has no message left (a dead worker's
+    run-out claim, a push's retry) and leave a never-taken item push.BACKLOG_HOLD_FACTOR stuck timeouts (hold
+    times) before queuing it again: a message lost during a backlog, even one that never drains, is delayed that
+    much, never dropped, and a backlog gets at most one copy per item per that time instead of one per stuck
+    timeout (docs/delivery.md, "A backlog is not a loss")."""
     waiting = waiting_messages()
     return waiting is not None and waiting > conf.get("SOLR_DELIVERY_SWEEP_BATCH")
 
@@ -98,8 +101,8 @@ def deliver_push(push_id: int) -> dict:
 def sweep_pushes() -> int:
     """Queue one delivery attempt for every due pending push (up to SOLR_PUSH_SWEEP_BATCH); the number queued. A
     broker that refuses one refuses the rest too: the sweep stops there, and the next one starts again. While the
-    queue is behind (:func:`queue_is_behind`) only retries: a push never tried still has its first message queued."""
-    queued = publish_each(deliver_push, push.due_push_ids(retries_only=queue_is_behind()))
+    queue is behind (:func:`queue_is_behind`) a push never taken waits ten hold times: its first message is queued."""
+    queued = publish_each(deliver_push, push.due_push_ids(behind=queue_is_behind()))
     push.mark_requeued(queued)
     return len(queued)
 

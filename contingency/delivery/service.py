@@ -53,6 +53,7 @@ from ..models import Push, RequestState, ServiceRequest
 from ..models.requests import IN_DELIVERY
 from .gateway.interface import GatewayRefused, Outcome, get_gateway
 from .gateway.keys import wrap_for_device
+from .push import BACKLOG_HOLD_FACTOR
 
 
 class Delivered:
@@ -207,22 +208,20 @@ def expire(request_pk: int, *, queue_push) -> bool:
                    RequestState.EXPIRED, queue_push, identity)
 
 
-def stuck_request_ids(at: dt.datetime | None = None, limit: int | None = None, *,
-                      never_taken: bool = True) -> list[int]:
-    """Requests to queue again: accepted ones no worker took within SOLR_DELIVERY_STUCK_SECONDS of acceptance
-    (not with ``never_taken=False``: the queue is behind and their messages are in it), and accepted or sent ones
-    whose holder's claim ran out (a dead worker); none the sweeper queued again within that time."""
+def stuck_request_ids(at: dt.datetime | None = None, limit: int | None = None, *, behind: bool = False) -> list[int]:
+    """Requests to queue again: accepted ones no worker took within SOLR_DELIVERY_STUCK_SECONDS of acceptance,
+    and accepted or sent ones whose holder's claim ran out (a dead worker); none the sweeper queued again within
+    that time. With ``behind`` (the broker's queue is behind) that time is BACKLOG_HOLD_FACTOR stuck timeouts: a
+    request nobody took is most likely still waiting in the queue, and so is the copy of one queued again."""
     at = at or timezone.now()
-    cutoff = at - dt.timedelta(seconds=hold_seconds())
+    cutoff = at - dt.timedelta(seconds=hold_seconds() * (BACKLOG_HOLD_FACTOR if behind else 1))
     limit = limit or conf.get("SOLR_DELIVERY_SWEEP_BATCH")
     unclaimed_old = Q(claimed_until__isnull=True) & (
         Q(accepted_at__lte=cutoff) | Q(accepted_at__isnull=True, received_at__lte=cutoff))
     # Not one queued again within the last stuck timeout: its message is still waiting in a queue that is behind
     # (each copy would cost a worker a task that claims nothing, and grow the queue it waits in).
     not_just_requeued = Q(requeued_at__isnull=True) | Q(requeued_at__lte=cutoff)
-    dead_holder = Q(claimed_until__lte=at)
-    stuck = (unclaimed_old | dead_holder) if never_taken else dead_holder
-    return list(ServiceRequest.objects.in_delivery().filter(stuck)
+    return list(ServiceRequest.objects.in_delivery().filter(unclaimed_old | Q(claimed_until__lte=at))
                 .filter(not_just_requeued).order_by("received_at", "pk").values_list("pk", flat=True)[:limit])
 
 

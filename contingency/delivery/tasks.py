@@ -43,14 +43,14 @@ def deliver_request(request_pk: int) -> dict:
 def sweep_requests() -> dict:
     """Re-queue requests stuck in delivery past SOLR_DELIVERY_STUCK_SECONDS (a dead worker, a lost message) and
     expire the ones accepted longer than SOLR_DELIVERY_EXPIRY_SECONDS ago; their numbers. While the queue is behind
-    (queue.queue_is_behind) only a dead worker's requests: one never taken still has its message in the queue."""
+    (queue.queue_is_behind) a request nobody took waits ten stuck timeouts, not one: its message is in the queue."""
     from . import service
 
     expired = 0
     with audit.acting_as("system:contingency.delivery.tasks.sweep_requests"):
         for request_pk in service.expired_request_ids():
             expired += bool(service.expire(request_pk, queue_push=queue_after_commit))
-    stuck = service.stuck_request_ids(never_taken=not queue_is_behind())
+    stuck = service.stuck_request_ids(behind=queue_is_behind())
     requeued = publish_each(deliver_request, stuck)  # stops where the broker refuses
     service.mark_requeued(requeued)
     return {"requeued": len(requeued), "expired": expired}

@@ -94,3 +94,24 @@ def test_a_poll_reports_the_newest_outcome_and_takes_each_response_once(world, d
     queries = [parse_qs(urlsplit(path).query) for path, _ in endpoint.seen]
     assert queries[0]["since"] == [start.isoformat()] and queries[0]["page_size"] == ["200"]
     assert queries[1]["since"] == [after.isoformat()]
+
+
+def test_a_poll_cut_at_the_page_limit_goes_on_from_its_newest_outcome(world, monkeypatch):
+    """More than MAX_PAGES pages within one POLL_OVERLAP: starting again a minute before the newest outcome would
+    read the same pages on every poll and never get past them."""
+    monkeypatch.setattr(polling, "MAX_PAGES", 1)
+    endpoint = ResponsesEndpoint([])
+    endpoint.pages = [
+        {"next": endpoint.url + "?page=2", "results": [
+            {"response_id": "a", "responded_at": "2026-11-29T08:00:10+00:00", "document": ""}]},
+        {"next": None, "results": [
+            {"response_id": "b", "responded_at": "2026-11-29T08:00:20+00:00", "document": ""}]},
+    ]
+    start = dt.datetime(2026, 11, 29, 8, 0, tzinfo=dt.UTC)
+    try:
+        cut = polling.poll_once(endpoint.url, world.dcc.cert, lambda doc: None, user_id=SRP_EUI, since=start)
+    finally:
+        endpoint.close()
+    assert (cut.complete, cut.newest) == (False, dt.datetime(2026, 11, 29, 8, 0, 10, tzinfo=dt.UTC))
+    assert len(endpoint.seen) == 1  # the second page was left for the next poll
+    assert polling.next_since(start, cut) == cut.newest  # not a minute before it, which is before ``start``
