@@ -281,6 +281,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
         "polling_interval": 0.1,
     }
+elif CELERY_BROKER_URL.startswith("redis://"):
+    # kombu's Redis transport, with an acknowledgement on a closed connection failing as a connection error rather
+    # than stopping the worker (see portal/broker.py).
+    CELERY_BROKER_TRANSPORT = "portal.broker:RedisTransport"
 CELERY_RESULTS_DIR = DATA_DIR / "celery-results"  # made (mode 0700) at start-up when the default is used
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", f"file://{CELERY_RESULTS_DIR}", not_empty)
 CELERY_RESULT_EXPIRES = 3600

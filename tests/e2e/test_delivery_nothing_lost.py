@@ -112,17 +112,18 @@ class Workers:
         self.procs.append(proc)
         self.names[proc.pid] = name
         wait_until(lambda: name in self.answering(), timeout=60, interval=0.2,
-                   what="a ping answer from the Celery worker", abort=self.exited)
+                   what="a ping answer from the Celery worker", abort=lambda: self.exited([proc]))
         return proc
 
     def answering(self) -> set[str]:
         """The names of the workers that answer a ping now."""
         return {reply.split("@")[0] for answer in app.control.ping(timeout=1.0) for reply in answer}
 
-    def exited(self) -> str | None:
-        """None while every worker runs; else which exited, with the end of its output."""
+    def exited(self, procs: list[subprocess.Popen] | None = None) -> str | None:
+        """None while every worker (of ``procs``; default: all started) runs; else which exited, with the end of its
+        output. A worker the test killed counts too: ask about the others only."""
         gone = [f"{self.names[p.pid]} exited {p.returncode}:\n{self.log_tail(p)}"
-                for p in self.procs if p.poll() is not None]
+                for p in (self.procs if procs is None else procs) if p.poll() is not None]
         return "\n".join(gone) or None
 
     def log_tail(self, proc: subprocess.Popen, lines: int = 40) -> str:
