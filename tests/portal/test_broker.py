@@ -51,5 +51,8 @@ def test_a_message_is_only_visible_once_complete(tmp_path, monkeypatch):
 def test_settings_choose_it_for_the_embedded_broker(settings):
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         assert settings.CELERY_BROKER_TRANSPORT == "portal.broker:Transport"
+    elif settings.CELERY_BROKER_URL.startswith("redis://"):
+        # kombu's Redis transport with a closed connection failing as one (tests/portal/test_broker_redis.py)
+        assert settings.CELERY_BROKER_TRANSPORT == "portal.broker:RedisTransport"
     else:
         assert not hasattr(settings, "CELERY_BROKER_TRANSPORT")
